@@ -1,0 +1,1 @@
+"""mbobench's harness: reading DBN files, measuring engines, comparing and gating results."""

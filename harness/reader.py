@@ -1,0 +1,229 @@
+"""Reading Databento DBN MBO files (`.dbn`, `.dbn.zst`; DBN versions 1, 2 and 3) as numpy chunks.
+
+The metadata is decoded by databento_dbn and checked (schema MBO, a known version). Records are
+then handed out as chunks of `engines.events.MBO_DTYPE`:
+
+- `.dbn`: zero-copy views over a memory map of the file (the kernel pages it in as we go);
+- `.dbn.zst`: decompressed as a stream, frame after frame, one chunk at a time, never the whole
+  file in memory. A stream that ends inside a frame is reported as truncated (python-zstandard's
+  own stream reader returns a short read there without a word).
+
+Every chunk is validated before an engine sees it (record length, rtype, action, side), by one
+jitted pass; a bad record raises `InputError` naming the file and the record's index (from 0).
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from engines.events import (
+    ACTIONS,
+    MBO_DTYPE,
+    MBO_TS_OUT_DTYPE,
+    RECORD_WORDS,
+    RTYPE_MBO,
+    SIDES,
+    action_name,
+)
+from harness.errors import InputError
+
+DEFAULT_CHUNK_RECORDS = 65_536
+_PRELUDE = struct.Struct("<3sBI")  # b"DBN", version, metadata length
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_ZSTD_BLOCK = 1 << 20
+
+
+class Reader:
+    """An opened DBN MBO file: its metadata, and its records as validated chunks."""
+
+    def __init__(self, path: str | Path, chunk_records: int = DEFAULT_CHUNK_RECORDS) -> None:
+        self.path = Path(path)
+        self.chunk_records = chunk_records
+        if not self.path.is_file():
+            raise InputError(f"{self.path}: no such file")
+        with self.path.open("rb") as f:
+            self.compressed = f.read(4) == _ZSTD_MAGIC
+        self.file_bytes = self.path.stat().st_size
+        with self._open_stream() as stream:
+            head = _read_exact(stream, _PRELUDE.size)
+            magic, version, metadata_len = (
+                _PRELUDE.unpack(head) if len(head) == _PRELUDE.size else (b"", 0, 0)
+            )
+            if magic != b"DBN":
+                raise InputError(f"{self.path}: not a DBN file (no DBN prelude)")
+            if version not in (1, 2, 3):
+                raise InputError(f"{self.path}: DBN version {version} is not supported (1, 2, 3)")
+            body = _read_exact(stream, metadata_len)
+            if len(body) != metadata_len:
+                raise InputError(f"{self.path}: truncated inside the DBN metadata")
+        self.version = version
+        self.data_offset = _PRELUDE.size + metadata_len
+        self.metadata = _decode_metadata(self.path, head + body)
+        schema = self.metadata.schema
+        if schema is None or str(schema) != "mbo":
+            raise InputError(f"{self.path}: schema is {schema or 'mixed'}, expected mbo")
+        self.ts_out = bool(self.metadata.ts_out)
+        self.dtype = MBO_TS_OUT_DTYPE if self.ts_out else MBO_DTYPE
+        self.record_count: int | None = None
+        if not self.compressed:
+            data_bytes = self.file_bytes - self.data_offset
+            if data_bytes % self.dtype.itemsize:
+                raise InputError(
+                    f"{self.path}: truncated: {data_bytes % self.dtype.itemsize} trailing bytes "
+                    f"after record {data_bytes // self.dtype.itemsize - 1}"
+                )
+            self.record_count = data_bytes // self.dtype.itemsize
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return self.chunks()
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        """Validated record chunks of `self.dtype`, `chunk_records` long (the last may be shorter)."""
+        source = self._mapped_chunks() if not self.compressed else self._streamed_chunks()
+        done = 0
+        for chunk in source:
+            _validate(self.path, chunk, done, RECORD_WORDS + (2 if self.ts_out else 0))
+            done += len(chunk)
+            yield chunk
+
+    def _mapped_chunks(self) -> Iterator[np.ndarray]:
+        if not self.record_count:
+            return
+        with self.path.open("rb") as f:
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        # The views keep the map alive for as long as a consumer holds a chunk.
+        records = np.frombuffer(mapped, self.dtype, self.record_count, self.data_offset)
+        for start in range(0, self.record_count, self.chunk_records):
+            yield records[start : start + self.chunk_records]
+
+    def _streamed_chunks(self) -> Iterator[np.ndarray]:
+        size = self.dtype.itemsize
+        want = size * self.chunk_records
+        with self._open_stream() as stream:
+            _read_exact(stream, self.data_offset)
+            index = 0
+            while True:
+                data = _read_exact(stream, want)
+                whole = len(data) // size
+                if whole:
+                    yield np.frombuffer(data, self.dtype, whole)
+                    index += whole
+                if len(data) < want:
+                    if len(data) % size:
+                        raise InputError(
+                            f"{self.path}: truncated: {len(data) % size} trailing bytes "
+                            f"after record {index - 1}"
+                        )
+                    return
+
+    def _open_stream(self):
+        return _ZstdStream(self.path) if self.compressed else self.path.open("rb")
+
+
+def read_records(path: str | Path) -> np.ndarray:
+    """The whole file as one array (for tests and small files; engines take chunks)."""
+    chunks = list(Reader(path))
+    return np.concatenate(chunks) if chunks else np.empty(0, MBO_DTYPE)
+
+
+def _read_exact(stream, n: int) -> bytes:
+    """Up to n bytes: fewer only at the end of the stream."""
+    parts = []
+    while n > 0:
+        part = stream.read(n)
+        if not part:
+            break
+        parts.append(part)
+        n -= len(part)
+    return b"".join(parts)
+
+
+def _decode_metadata(path: Path, header: bytes):
+    import databento_dbn
+
+    try:
+        return databento_dbn.Metadata.decode(header)
+    except databento_dbn.DBNError as exc:
+        raise InputError(f"{path}: corrupt DBN metadata ({_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+class _ZstdStream:
+    """A zstd file read as one stream across its frames, which notices a truncated last frame."""
+
+    def __init__(self, path: Path) -> None:
+        import zstandard
+
+        self.path = path
+        self._error = zstandard.ZstdError
+        self._zstd = zstandard.ZstdDecompressor()
+        self._file = path.open("rb")
+        self._frame = None  # the decompressor of the frame under way, None between frames
+        self._pending = b""  # compressed bytes read but not yet fed
+        self._out = bytearray()
+        self._done = False
+
+    def read(self, n: int) -> bytes:
+        while len(self._out) < n and not self._done:
+            self._fill()
+        data = bytes(self._out[:n])
+        del self._out[:n]
+        return data
+
+    def _fill(self) -> None:
+        data = self._pending or self._file.read(_ZSTD_BLOCK)
+        self._pending = b""
+        if not data:
+            if self._frame is not None:
+                raise InputError(f"{self.path}: truncated: the zstd stream ends inside a frame")
+            self._done = True
+            return
+        if self._frame is None:
+            self._frame = self._zstd.decompressobj()
+        try:
+            self._out += self._frame.decompress(data)
+        except self._error as exc:
+            raise InputError(f"{self.path}: corrupt zstd data ({_first_line(exc)})") from None
+        if self._frame.eof:  # a frame ended: what follows it starts the next one
+            self._pending = self._frame.unused_data
+            self._frame = None
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> _ZstdStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_ACTION_OK = np.zeros(256, np.bool_)
+_ACTION_OK[list(ACTIONS)] = True
+_SIDE_OK = np.zeros(256, np.bool_)
+_SIDE_OK[list(SIDES)] = True
+
+
+def _validate(path: Path, chunk: np.ndarray, first_index: int, words: int) -> None:
+    from harness._kernels import first_bad_record
+
+    bad = first_bad_record(chunk, words, _ACTION_OK, _SIDE_OK)
+    if bad < 0:
+        return
+    rec = chunk[bad]
+    where = f"{path}: record {first_index + bad}"
+    if rec["length"] != words:
+        raise InputError(f"{where}: length {rec['length']} words, expected {words} for MBO")
+    if rec["rtype"] != RTYPE_MBO:
+        raise InputError(f"{where}: rtype 0x{rec['rtype']:02x}, expected 0xa0 (MBO)")
+    if not _ACTION_OK[rec["action"]]:
+        raise InputError(f"{where}: unknown action {action_name(int(rec['action']))!r}")
+    raise InputError(f"{where}: unknown side {action_name(int(rec['side']))!r}")
