@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 
-from engines.events import ADD, BID, CANCEL, CLEAR, MODIFY, NO_ASK, NO_BID
+from engines.events import ADD, BID, CANCEL, CLEAR, F_SNAPSHOT, MODIFY, NO_ASK, NO_BID
 
 
 class UnknownOrder(Exception):
@@ -70,9 +70,16 @@ class Book:
 
     # -- applying records -------------------------------------------------------------------
 
-    def apply(self, action: int, side: int, price: int, size: int, order_id: int) -> None:
+    def apply(
+        self, action: int, side: int, price: int, size: int, order_id: int, flags: int = 0
+    ) -> None:
         """Apply one record's book change (A, C, M, R; T, F and N change nothing)."""
         if action == ADD:
+            # Files from before Databento published R records open a snapshot with no clear:
+            # the first snapshot add after live records clears the book itself.
+            if flags & F_SNAPSHOT and not self.in_snapshot:
+                self.clear()
+                self.in_snapshot = True
             self.add(order_id, side, price, size)
         elif action == CANCEL:
             self.cancel(order_id, size)

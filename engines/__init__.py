@@ -1,0 +1,62 @@
+"""mbobench's engines: complete backtests behind one small interface.
+
+An engine is any object with a `name` and a `run` over the reader's chunks:
+
+    class MyEngine:
+        name = "mine"
+
+        def run(self, chunks: Iterable[np.ndarray], strict: bool = False) -> Results:
+            ...
+
+Each chunk is a numpy array of `engines.events.MBO_DTYPE` (DBN MBO records, in file order).
+`run` returns `engines.results.Results` with the event count and the digest, which must equal
+the baseline's on the same input. `strict` makes an unknown order id an error
+(`engines.book.UnknownOrder`) instead of a count.
+
+`ENGINES` maps each built-in name to its module and class; `load_engine` also takes
+`package.module:Class` for an engine of your own.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from typing import Protocol
+
+import numpy as np
+
+from engines.results import Results
+
+
+class Engine(Protocol):
+    name: str
+
+    def run(self, chunks: Iterable[np.ndarray], strict: bool = False) -> Results: ...
+
+
+# name -> "module:Class", imported only when asked for (the compiled engine imports numba).
+ENGINES: dict[str, str] = {
+    "baseline": "engines.baseline:BaselineEngine",
+}
+
+
+class EngineNotFound(LookupError):
+    """An engine name or `module:Class` that does not lead to an engine."""
+
+
+def load_engine(spec: str) -> Engine:
+    """An engine instance from a built-in name or a `package.module:Class` path."""
+    target = ENGINES.get(spec, spec)
+    module_name, _, class_name = target.partition(":")
+    if not class_name:
+        raise EngineNotFound(f"unknown engine {spec!r}")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise EngineNotFound(f"cannot load engine {spec!r} ({exc})") from None
+    engine = cls()
+    if not isinstance(getattr(engine, "name", None), str) or not callable(
+        getattr(engine, "run", None)
+    ):
+        raise EngineNotFound(f"{spec!r} is not an engine: it needs a `name` and a `run(chunks)`")
+    return engine
