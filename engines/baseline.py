@@ -23,10 +23,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engines.book import Book
-from engines.events import F_LAST, FILL, rows
+from engines.events import ACTIONS, F_LAST, FILL, rows
 from engines.fills import FillSimulator
 from engines.results import Results, mix_top
 from engines.strategies import make_strategies
+
+# Handlers by action, and the strategies' callback, looked up by name per event.
+HANDLERS = {action: "on_market_event" for action in ACTIONS}
+CALLBACK = "on_book"
 
 
 @dataclass
@@ -101,7 +105,7 @@ class BaselineEngine:
                 arrival += 1
                 while queue:  # the event loop: drain whatever is due
                     event = heapq.heappop(queue).event
-                    getattr(self, "on_market_event")(event)
+                    getattr(self, HANDLERS[event.action])(event)
         strategies, digest = self.fills.finish(arrival, self.books)
         unknown = sum(book.unknown for book in self.books.values())
         return Results(self.name, arrival, self.event_ends, unknown, strategies, digest)
@@ -121,7 +125,7 @@ class BaselineEngine:
         finally:
             self.lock.release_write()
         if event.flags & F_LAST:
-            getattr(self, "on_event_end")(event, book)
+            self.on_event_end(event, book)
 
     def on_event_end(self, event: MarketEvent, book: Book) -> None:
         self.event_ends += 1
@@ -147,7 +151,7 @@ class BaselineEngine:
                 }
             finally:
                 self.lock.release_read()
-            requests = getattr(strategy, "on_book")(features)
+            requests = getattr(strategy, CALLBACK)(features)
             self.lock.acquire_write()
             try:
                 for request in requests:

@@ -89,5 +89,5 @@ def rows(chunk: np.ndarray) -> Iterator[tuple[int, int, int, int, int, int, int,
     return zip(
         chunk["ts_recv"].tolist(), key.tolist(), chunk["action"].tolist(),
         chunk["side"].tolist(), chunk["price"].tolist(), chunk["size"].tolist(),
-        chunk["order_id"].tolist(), chunk["flags"].tolist(),
+        chunk["order_id"].tolist(), chunk["flags"].tolist(), strict=True,
     )  # fmt: skip

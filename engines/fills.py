@@ -1,4 +1,4 @@
-"""The fill simulator: strategies' orders filled against the real order flow, with L3 queue position.
+"""The fill simulator: strategies' orders filled against the real flow, with L3 queue position.
 
 A strategy holds at most one resting order per side and instrument: a quote. A quote joins the
 tail of its price level, taking the book's next queue stamp, so every real order already there
@@ -129,7 +129,8 @@ class FillSimulator:
     def finish(self, events: int, books: dict[int, Book]) -> tuple[list[StrategyResult], str]:
         """Per-strategy results (positions marked at each book's final mid) and the digest."""
         h = mix(self.digest, events)
-        results = [StrategyResult(cls.name, fills=n) for cls, n in zip(STRATEGIES, self.fills)]
+        counts = zip(STRATEGIES, self.fills, strict=True)
+        results = [StrategyResult(cls.name, fills=n) for cls, n in counts]
         for (s, key), position in sorted(self.position.items()):
             cash = self.cash[s, key]
             h = mix(mix(h, position), cash)

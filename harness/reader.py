@@ -83,7 +83,7 @@ class Reader:
         return self.chunks()
 
     def chunks(self) -> Iterator[np.ndarray]:
-        """Validated record chunks of `self.dtype`, `chunk_records` long (the last may be shorter)."""
+        """Validated chunks of `self.dtype`, `chunk_records` long (the last may be shorter)."""
         source = self._mapped_chunks() if not self.compressed else self._streamed_chunks()
         done = 0
         for chunk in source:

@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -147,9 +147,11 @@ def _warm_up() -> None:
     from engines.events import MBO_DTYPE
     from harness._kernels import first_bad_record, touch_fields
 
-    empty = np.zeros(0, MBO_DTYPE)
-    first_bad_record(empty, 14, np.zeros(256, np.bool_), np.zeros(256, np.bool_))
-    touch_fields(empty)
+    writable = np.zeros(1, MBO_DTYPE)
+    readonly = np.frombuffer(writable.tobytes(), MBO_DTYPE)  # numba types these apart
+    for chunk in (writable, readonly):
+        first_bad_record(chunk, 14, np.zeros(256, np.bool_), np.zeros(256, np.bool_))
+        touch_fields(chunk)
 
 
 def sha256_of(path: Path) -> str:
@@ -182,7 +184,7 @@ def to_json(run: Run) -> dict:
         rows_out.append(row)
     return {
         "mbobench_result": FORMAT_VERSION,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "file": {"path": str(run.path), "sha256": run.sha256, "records": run.records},
         "machine": {
             "python": platform.python_version(),

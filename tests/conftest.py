@@ -22,3 +22,29 @@ def shared_file(*parts: str) -> Path:
 @pytest.fixture
 def cme_session() -> Path:
     return shared_file("dbn", CME_SESSION.name)
+
+
+def mbo_records(*specs: tuple, instrument_id: int = 7, start_ns: int = 1_700_000_000_000_000_000):
+    """An MBO_DTYPE array from (action, side, price, size, order_id, flags) tuples.
+
+    action and side are letters; prices are in ticks of 0.25 (scaled to DBN's 1e-9 fixed point).
+    Each record is 1 us after the one before it.
+    """
+    import numpy as np
+
+    from engines.events import MBO_DTYPE
+
+    out = np.zeros(len(specs), MBO_DTYPE)
+    for i, (action, side, price, size, order_id, flags) in enumerate(specs):
+        out[i] = (14, 0xA0, 1, instrument_id, start_ns + 1000 * i, order_id, price * 250_000_000,
+                  size, flags, 0, ord(action), ord(side), start_ns + 1000 * i + 90_000, 15_000,
+                  1000 + i)  # fmt: skip
+    return out
+
+
+def write_small_dbn(path: Path, records) -> Path:
+    """Write records as a DBN v3 file (zstd when the name ends in .zst)."""
+    from harness.writer import write_dbn
+
+    return write_dbn(path, [records], dataset="TEST", start_ns=int(records["ts_event"][0]),
+                     end_ns=int(records["ts_event"][-1]) + 1, symbols=["TEST"])  # fmt: skip

@@ -1,0 +1,177 @@
+"""The `mbobench` command: the only module that prints errors or exits.
+
+Exit codes: 0 ok; 1 an engine computed a different digest (or, later, a gate failed); 2 bad
+usage or bad input; 3 a missing tool or permission; 130 interrupted.
+Heavy modules (numpy, numba, the engines) are imported inside the commands, so that `--help`
+stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.errors import InputError
+
+EPILOG = (
+    "exit codes: 0 ok, 1 wrong digest or failed gate, 2 bad usage or input, "
+    "3 missing tool or permission, 130 interrupted"
+)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from engines import EngineNotFound
+    from harness.config import load_config
+    from harness.runner import run_file, to_json, write_json_atomic
+    from harness.table import run_table
+
+    err = Console(stderr=True, quiet=args.quiet)
+    config = load_config(args.config)
+    path = args.file
+    if path is None:
+        from harness.dataset import default_file
+
+        with err.status("generating the default data set (once)..."):
+            path, made = default_file(config["default_events"])
+        if made:
+            err.print(f"generated {path}")
+    specs = args.engine or config["engines"]
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=err, transient=True) as progress:
+
+        def on_start(name: str, total: int | None):
+            task = progress.add_task(name, total=total)
+            return lambda n: progress.advance(task, n)
+
+        try:
+            run = run_file(path, specs, strict=args.strict, chunk_records=config["chunk_records"],
+                           repeat=args.repeat, on_start=on_start)  # fmt: skip
+        except EngineNotFound as exc:
+            from engines import ENGINES
+
+            raise InputError(f"{exc}; available engines: {', '.join(ENGINES)}") from None
+    document = to_json(run)
+    out_console = Console()
+    if not out_console.is_terminal:
+        out_console.width = 120
+    out_console.print(run_table(document))
+    out = args.output or Path("reports") / f"run-{path.name.split('.')[0]}.json"
+    write_json_atomic(document, out)
+    err.print(f"result written to {out}")
+    if run.wrong:
+        err.print(f"[red]wrong digest: {', '.join(run.wrong)}[/red] (speed not reported)")
+        return 1
+    return 0
+
+
+def cmd_data_synth(args: argparse.Namespace) -> int:
+    from harness.synth import synthesize
+
+    synthesize(args.output, args.events, seed=args.seed, instruments=args.instruments)
+    print(args.output)
+    return 0
+
+
+def cmd_data_import_lobster(args: argparse.Namespace) -> int:
+    from harness.lobster import import_lobster
+
+    print(import_lobster(args.message, args.book, args.output))
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be positive")
+    return value
+
+
+def _dbn_name(text: str) -> Path:
+    if not (text.endswith(".dbn") or text.endswith(".dbn.zst")):
+        raise argparse.ArgumentTypeError(f"{text!r} must end in .dbn or .dbn.zst")
+    return Path(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mbobench",
+        description="Benchmark MBO (L3) backtesting engines against the reading ceiling.",
+        epilog=EPILOG,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="measure the reading ceiling and engines on a DBN MBO file", epilog=EPILOG
+    )
+    run.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="a .dbn or .dbn.zst MBO file (default: the embedded data set)",
+    )
+    run.add_argument(
+        "--engine",
+        action="append",
+        metavar="NAME",
+        help="an engine name or package.module:Class (repeatable; default: config)",
+    )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="make a cancel or modify of an unknown order id an error",
+    )
+    run.add_argument("--repeat", type=_positive, default=1, help="passes each; the best counts")
+    run.add_argument("-o", "--output", type=Path, help="result JSON (default: reports/run-*.json)")
+    run.add_argument("--config", type=Path, help="a TOML settings file ([tool.mbobench])")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    run.set_defaults(func=cmd_run)  # fmt: skip
+
+    data = commands.add_parser("data", help="make DBN MBO files", epilog=EPILOG)
+    data_commands = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
+    synth = data_commands.add_parser(
+        "synth", help="generate a realistic synthetic DBN MBO file (deterministic)", epilog=EPILOG
+    )
+    synth.add_argument("--events", type=_positive, default=1_000_000, help="records to write")
+    synth.add_argument("--seed", type=int, default=1, help="random seed")
+    synth.add_argument("--instruments", type=_positive, default=3, help="instruments")
+    synth.add_argument("-o", "--output", type=_dbn_name, required=True,
+                       help="output file; .dbn.zst is compressed")  # fmt: skip
+    synth.set_defaults(func=cmd_data_synth)
+
+    lobster = data_commands.add_parser(
+        "import-lobster", help="convert a LOBSTER message file to DBN MBO", epilog=EPILOG
+    )
+    lobster.add_argument("message", type=Path, help="LOBSTER message CSV")
+    lobster.add_argument("--book", type=Path, help="the matching LOBSTER orderbook CSV (seeds it)")
+    lobster.add_argument("-o", "--output", type=_dbn_name,
+                         help="output file (default: beside the message file)")  # fmt: skip
+    lobster.set_defaults(func=cmd_data_import_lobster)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"mbobench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mbobench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

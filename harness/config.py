@@ -1,0 +1,52 @@
+"""mbobench's settings: `[tool.mbobench]` in ./pyproject.toml, or a TOML file given by --config.
+
+Every key is declared here with its type and default; an unknown key or a value of the wrong
+type is an `InputError` that names the file and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from harness.errors import InputError
+
+# key -> (type, default)
+KEYS: dict[str, tuple[type, object]] = {
+    "chunk_records": (int, 65_536),
+    "default_events": (int, 1_000_000),
+    "engines": (list, ["baseline"]),
+}
+
+
+def load_config(path: Path | None = None) -> dict:
+    """The settings, defaults filled in; from `path`, or ./pyproject.toml when there is one."""
+    config = {key: default for key, (_, default) in KEYS.items()}
+    if path is None:
+        path = Path("pyproject.toml")
+        if not path.is_file():
+            return config
+        table = _read(path).get("tool", {}).get("mbobench", {})
+    else:
+        if not path.is_file():
+            raise InputError(f"{path}: no such config file")
+        document = _read(path)
+        table = document.get("tool", {}).get("mbobench", document)
+    for key, value in table.items():
+        if key not in KEYS:
+            raise InputError(f"{path}: unknown key {key!r} in [tool.mbobench]")
+        kind = KEYS[key][0]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise InputError(
+                f"{path}: {key} = {value!r} should be {kind.__name__}, not {type(value).__name__}"
+            )
+        config[key] = value
+    return config
+
+
+def _read(path: Path) -> dict:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML ({exc})") from None

@@ -1,0 +1,107 @@
+"""Bad input through the real command: one line naming the file, exit 2, nothing half-written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import mbo_records, shared_file, write_small_dbn
+
+
+def mbobench(*args, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)  # fmt: skip
+
+
+def assert_one_line_error(proc, *needles):
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mbobench: error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def good_records():
+    return mbo_records(("A", "B", 100, 5, 1, 0x82), ("A", "A", 101, 2, 2, 0x82),
+                       ("C", "B", 100, 5, 1, 0x82), ("M", "A", 102, 2, 2, 0x82))  # fmt: skip
+
+
+def run_and_check(tmp_path, path, *needles, extra=()):
+    out = tmp_path / "result.json"
+    proc = mbobench("run", path, "-q", "-o", out, *extra)
+    assert_one_line_error(proc, str(path), *needles)
+    assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_missing_file(tmp_path):
+    run_and_check(tmp_path, tmp_path / "nope.dbn", "no such file")
+
+
+def test_not_a_dbn_file(tmp_path):
+    path = tmp_path / "notes.dbn"
+    path.write_text("hello, this is not DBN\n")
+    run_and_check(tmp_path, path, "not a DBN file")
+
+
+@pytest.mark.parametrize("cut", [3, 100, 56 * 2 + 17])
+def test_truncated_dbn(tmp_path, cut):
+    path = write_small_dbn(tmp_path / "t.dbn", good_records())
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - cut] if cut != 100 else data[:100])
+    run_and_check(tmp_path, path, "truncated")
+
+
+def test_truncated_zst(tmp_path):
+    path = write_small_dbn(tmp_path / "t.dbn.zst", good_records())
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 9])
+    run_and_check(tmp_path, path, "truncated")
+
+
+def test_corrupt_zst(tmp_path):
+    path = write_small_dbn(tmp_path / "c.dbn.zst", good_records())
+    data = bytearray(path.read_bytes())
+    data[4:40] = b"\xff" * 36
+    path.write_bytes(bytes(data))
+    run_and_check(tmp_path, path, "corrupt")
+
+
+@pytest.mark.parametrize("name", ["test_data.mbp-10.dbn", "test_data.mbp-10.v3.dbn.zst"])
+def test_wrong_schema(tmp_path, name):
+    run_and_check(tmp_path, shared_file("dbn", name), "schema is mbp-10, expected mbo")
+
+
+@pytest.mark.parametrize("field,value,words", [("action", ord("X"), "unknown action 'X'"),
+                                               ("side", ord("Q"), "unknown side 'Q'"),
+                                               ("rtype", 0x13, "rtype 0x13")])  # fmt: skip
+def test_bad_record(tmp_path, field, value, words):
+    records = good_records()
+    records[2][field] = value
+    path = write_small_dbn(tmp_path / "bad.dbn", records)
+    run_and_check(tmp_path, path, "record 2", words)
+
+
+def test_unknown_order_is_counted_or_an_error_with_strict(tmp_path):
+    records = mbo_records(("A", "B", 100, 5, 1, 0x82), ("C", "B", 100, 5, 42, 0x82))
+    path = write_small_dbn(tmp_path / "gap.dbn", records)
+    ok = mbobench("run", path, "-q", "-o", tmp_path / "ok.json")
+    assert ok.returncode == 0, ok.stderr
+    assert '"unknown_orders": 1' in (tmp_path / "ok.json").read_text()
+    run_and_check(tmp_path, path, "record 1", "C of unknown order id 42", extra=["--strict"])
+
+
+def test_unknown_engine_lists_the_available_ones(tmp_path):
+    path = write_small_dbn(tmp_path / "ok.dbn", good_records())
+    proc = mbobench("run", path, "-q", "--engine", "nope", "-o", tmp_path / "r.json")
+    assert_one_line_error(proc, "unknown engine 'nope'", "available engines: baseline")
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_bad_config_names_the_key(tmp_path):
+    path = write_small_dbn(tmp_path / "ok.dbn", good_records())
+    config = tmp_path / "bench.toml"
+    config.write_text("[tool.mbobench]\nchunk_records = 'many'\n")
+    proc = mbobench("run", path, "-q", "--config", config, "-o", tmp_path / "r.json")
+    assert_one_line_error(proc, str(config), "chunk_records")

@@ -1,0 +1,87 @@
+"""The reader against Databento's own decoder, on every real MBO file, and on files we write."""
+
+from __future__ import annotations
+
+import databento_dbn
+import numpy as np
+import pytest
+from conftest import SHARED, mbo_records, shared_file, write_small_dbn
+
+from engines.events import MBO_DTYPE
+from harness.reader import Reader, read_records
+
+MBO_FILES = [
+    "esh4-glbx-mdp3-20231225.mbo.dbn.zst",
+    "esh4-glbx-mdp3-20231224.mbo.dbn.zst",
+    "test_data.mbo.dbn",
+    "test_data.mbo.v1.dbn.zst",
+    "test_data.mbo.v2.dbn.zst",
+    "test_data.mbo.v3.dbn",
+    "test_data.mbo.v3.dbn.zst",
+    "GLBX.MDP3.test_data.mbo.dbn.zst",
+    "IFEU.IMPACT.test_data.mbo.dbn.zst",
+    "NDEX.IMPACT.test_data.mbo.dbn.zst",
+    "XNAS.ITCH.test_data.mbo.dbn.zst",
+]
+FIELDS = [name for name in MBO_DTYPE.names if name != "length"]
+
+
+def decode_with_databento(path) -> list:
+    compression = databento_dbn.Compression.ZSTD if path.suffix == ".zst" else None
+    decoder = databento_dbn.DBNDecoder(
+        **({"compression": compression} if compression else {}),
+        upgrade_policy=databento_dbn.VersionUpgradePolicy.AS_IS,
+    )
+    decoder.write(path.read_bytes())
+    return [r for r in decoder.decode() if isinstance(r, databento_dbn.MBOMsg)]
+
+
+def test_dtype_is_databento_layout():
+    theirs = np.dtype(databento_dbn.MBOMsg._dtypes)
+    assert MBO_DTYPE.itemsize == theirs.itemsize == 56
+    assert MBO_DTYPE.names == theirs.names
+    for name in MBO_DTYPE.names:
+        assert MBO_DTYPE.fields[name][1] == theirs.fields[name][1], name  # same offset
+        assert MBO_DTYPE.fields[name][0].itemsize == theirs.fields[name][0].itemsize, name
+
+
+@pytest.mark.parametrize("name", MBO_FILES)
+def test_every_field_of_every_record_matches_databento(name):
+    path = shared_file("dbn", name)
+    ours = read_records(path)
+    theirs = decode_with_databento(path)
+    assert len(ours) == len(theirs) > 0
+    for rec, msg in zip(ours, theirs, strict=True):
+        assert rec.tobytes() == bytes(msg)[:56]
+        for field in FIELDS:
+            assert int(rec[field]) == int(getattr(msg, field)), field
+
+
+def test_versions_decode_alike():
+    v1 = read_records(shared_file("dbn", "test_data.mbo.v1.dbn.zst"))
+    for name in ("test_data.mbo.v2.dbn.zst", "test_data.mbo.v3.dbn", "test_data.mbo.v3.dbn.zst"):
+        assert read_records(SHARED / "dbn" / name).tobytes() == v1.tobytes()
+
+
+def test_metadata_and_versions(cme_session):
+    reader = Reader(cme_session)
+    assert reader.version == 1 and reader.compressed and reader.record_count is None
+    assert str(reader.metadata.schema) == "mbo"
+    assert Reader(shared_file("dbn", "test_data.mbo.v3.dbn")).record_count == 2
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1000, 65536])
+def test_chunking_does_not_change_records(cme_session, chunk):
+    whole = read_records(cme_session)
+    chunks = list(Reader(cme_session, chunk_records=chunk))
+    assert all(len(c) <= chunk for c in chunks)
+    assert np.concatenate(chunks).tobytes() == whole.tobytes()
+
+
+@pytest.mark.parametrize("suffix", [".dbn", ".dbn.zst"])
+def test_written_files_read_back(tmp_path, suffix):
+    records = mbo_records(("A", "B", 100, 5, 1, 0x82), ("C", "B", 100, 5, 1, 0x82))
+    path = write_small_dbn(tmp_path / f"small{suffix}", records)
+    assert read_records(path).tobytes() == records.tobytes()
+    assert len(decode_with_databento(path)) == 2
+    assert not list(tmp_path.glob(".*tmp"))  # the temporary file was renamed away
