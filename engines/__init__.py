@@ -37,6 +37,19 @@ class Engine(Protocol):
 # name -> "module:Class", imported only when asked for (the compiled engine imports numba).
 ENGINES: dict[str, str] = {
     "baseline": "engines.baseline:BaselineEngine",
+    "direct": "engines.direct:DirectEngine",
+    "batch": "engines.batch:BatchEngine",
+    "preallocated": "engines.preallocated:PreallocatedEngine",
+    "lockless": "engines.lockless:LocklessEngine",
+}
+
+# What each variant removes, relative to the one before it (the plan's phases).
+PHASES: dict[str, str] = {
+    "baseline": "the queue-based design: queue, per-event lock, allocation, dynamic dispatch",
+    "direct": "no event queue",
+    "batch": "the lock taken once per batch instead of several times per event",
+    "preallocated": "no per-event objects, clones, string keys or fresh request lists",
+    "lockless": "no lock at all; strategies resolved once (static dispatch)",
 }
 
 

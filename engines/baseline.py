@@ -23,14 +23,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engines.book import Book
-from engines.events import ACTIONS, F_LAST, FILL, rows
+from engines.events import F_LAST, FILL, rows
 from engines.fills import FillSimulator
 from engines.results import Results, mix_top
-from engines.strategies import make_strategies
+from engines.strategies import Strategy, make_strategies
 
-# Handlers by action, and the strategies' callback, looked up by name per event.
-HANDLERS = {action: "on_market_event" for action in ACTIONS}
-CALLBACK = "on_book"
+CALLBACK = "on_book"  # the strategies' callback, looked up by name per event
 
 
 @dataclass
@@ -91,8 +89,7 @@ class BaselineEngine:
     def run(self, chunks: Iterable[np.ndarray], strict: bool = False) -> Results:
         self.strict = strict
         self.books: dict[int, Book] = {}
-        self.strategies: dict[int, dict[str, object]] = {}  # key -> strategy name -> strategy
-        self.strategy_index: dict[str, int] = {}
+        self.strategies: dict[int, dict[str, Strategy]] = {}  # key -> name -> strategy
         self.fills = FillSimulator()
         self.lock = ReadWriteLock()
         self.event_ends = 0
@@ -105,10 +102,8 @@ class BaselineEngine:
                 arrival += 1
                 while queue:  # the event loop: drain whatever is due
                     event = heapq.heappop(queue).event
-                    getattr(self, HANDLERS[event.action])(event)
-        strategies, digest = self.fills.finish(arrival, self.books)
-        unknown = sum(book.unknown for book in self.books.values())
-        return Results(self.name, arrival, self.event_ends, unknown, strategies, digest)
+                    self.on_market_event(event)
+        return self.fills.results(self.name, arrival, self.event_ends, self.books)
 
     def on_market_event(self, event: MarketEvent) -> None:
         self.lock.acquire_write()
@@ -138,7 +133,7 @@ class BaselineEngine:
             self.lock.release_read()
         for name in list(self.strategies[event.key]):
             strategy = self.strategies[event.key][name]
-            s = self.strategy_index[name]
+            s = strategy.index
             self.lock.acquire_read()
             try:
                 features = {
@@ -147,7 +142,7 @@ class BaselineEngine:
                     "best_ask": ask,
                     "bid_size": bid_size,
                     "ask_size": ask_size,
-                    "position": self.fills.position[s, event.key],
+                    "position": self.fills.position[event.key][s],
                 }
             finally:
                 self.lock.release_read()
@@ -162,8 +157,7 @@ class BaselineEngine:
     def add_instrument(self, key: int) -> Book:
         book = self.books[key] = Book(self.strict)
         self.strategies[key] = {}
-        for s, strategy in enumerate(make_strategies()):
+        for strategy in make_strategies():
             self.strategies[key][strategy.name] = strategy
-            self.strategy_index[strategy.name] = s
         self.fills.add_instrument(key)
         return book

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from engines.book import Book
 from engines.events import ASK, BID, NO_ASK, NO_BID
-from engines.results import FNV_PRIME, MASK64, StrategyResult, mix
+from engines.results import FNV_PRIME, MASK64, Results, StrategyResult, mix
 from engines.strategies import QUOTE, STRATEGIES, OrderRequest
 
 
@@ -41,24 +41,25 @@ class FillSimulator:
         self.digest = 0xCBF29CE484222325  # the shared FNV-1a state; engines fold book tops in
         # Per instrument key: per strategy index, [bid quote, ask quote] (None when not quoting).
         self.quotes: dict[int, list[list[Quote | None]]] = {}
-        self.position: dict[tuple[int, int], int] = {}  # (strategy, key) -> net quantity
-        self.cash: dict[tuple[int, int], int] = {}
+        # Per instrument key, per strategy index: net quantity, and cash (price units x qty).
+        self.position: dict[int, list[int]] = {}
+        self.cash: dict[int, list[int]] = {}
         self.fills = [0] * len(STRATEGIES)
 
     def add_instrument(self, key: int) -> None:
         self.quotes[key] = [[None, None] for _ in STRATEGIES]
-        for s in range(len(STRATEGIES)):
-            self.position[s, key] = 0
-            self.cash[s, key] = 0
+        self.position[key] = [0] * len(STRATEGIES)
+        self.cash[key] = [0] * len(STRATEGIES)
 
     # -- strategy side ----------------------------------------------------------------------
 
-    def apply(self, s: int, key: int, book: Book, bid: int, ask: int, take: int) -> None:
-        """Carry out strategy s's decision on instrument `key`: two quotes, then a take."""
-        self.quote(s, key, book, BID, bid)
-        self.quote(s, key, book, ASK, ask)
-        if take:
-            self.take(s, key, book, take)
+    def apply(self, s: int, key: int, book: Book, out: list[int]) -> None:
+        """Carry out strategy s's decision (`out` as `decide` wrote it): quotes, then a take."""
+        if STRATEGIES[s][2]:
+            self.quote(s, key, book, BID, out[0])
+            self.quote(s, key, book, ASK, out[1])
+        if out[2]:
+            self.take(s, key, book, out[2])
 
     def submit(self, s: int, key: int, book: Book, request: OrderRequest) -> None:
         """Carry out one request object (the baseline's form of the same decisions)."""
@@ -117,8 +118,8 @@ class FillSimulator:
             return
         self.fills[s] += 1
         signed = quantity if side == BID else -quantity
-        self.position[s, key] += signed
-        self.cash[s, key] -= signed * price
+        self.position[key][s] += signed
+        self.cash[key][s] -= signed * price
         h = self.digest
         for word in (s, key, side, price, quantity):
             h = ((h ^ (word & MASK64)) * FNV_PRIME) & MASK64
@@ -126,13 +127,20 @@ class FillSimulator:
 
     # -- results ----------------------------------------------------------------------------
 
+    def results(self, engine: str, events: int, event_ends: int, books: dict[int, Book]) -> Results:
+        """The run's results: counts, per-strategy outcomes and the digest."""
+        strategies, digest = self.finish(events, books)
+        unknown = sum(book.unknown for book in books.values())
+        return Results(engine, events, event_ends, unknown, strategies, digest)
+
     def finish(self, events: int, books: dict[int, Book]) -> tuple[list[StrategyResult], str]:
         """Per-strategy results (positions marked at each book's final mid) and the digest."""
         h = mix(self.digest, events)
         counts = zip(STRATEGIES, self.fills, strict=True)
-        results = [StrategyResult(cls.name, fills=n) for cls, n in counts]
-        for (s, key), position in sorted(self.position.items()):
-            cash = self.cash[s, key]
+        results = [StrategyResult(strategy[0], fills=n) for strategy, n in counts]
+        for s, key in sorted((s, key) for key in self.position for s in range(len(STRATEGIES))):
+            position = self.position[key][s]
+            cash = self.cash[key][s]
             h = mix(mix(h, position), cash)
             bid, ask, _, _ = books[key].top()
             mid2 = bid + ask if bid != NO_BID and ask != NO_ASK else 0

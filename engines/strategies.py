@@ -1,18 +1,73 @@
 """The strategies every engine runs: deterministic, integer-only decisions over the book's top.
 
-A strategy's `decide` is the one place its logic lives. It takes the features of an event end
-and returns what the strategy wants to hold afterwards: a resting bid price, a resting ask price
-(NO_BID / NO_ASK for none) and a quantity to take at once (positive buys, negative sells).
-The fill simulator turns that into order requests: replace a quote whose price changed, cancel a
-quote no longer wanted, take liquidity.
+Each strategy is one plain function, the only place its logic lives:
 
-`on_book` is the same decision as the baseline's owner wrote the interface: features arrive in a
-dict with string keys and the requests leave in a freshly allocated list of objects.
+    decide(out, state, ts, bid, ask, bid_size, ask_size, position) -> None
+
+It reads the features of an event end (receive time, best bid and ask, the size at each, the
+strategy's position on the instrument) and its own memory `state`, and writes what it wants to
+hold afterwards into `out`: out[0] a resting bid price, out[1] a resting ask price (NO_BID /
+NO_ASK for none), out[2] a quantity to take at once (positive buys, negative sells). `out` and
+`state` are a Python list or a numpy int64 array: the same function runs in the Python engines
+and, compiled by numba, in the compiled engine. Parameters are module constants, which numba
+freezes at compile time.
+
+`Strategy.on_book` is the interface the baseline's owner wrote around the same decisions:
+features arrive in a dict with string keys, requests leave in a fresh list of objects.
 """
 
 from __future__ import annotations
 
 from engines.events import ASK, BID, NO_ASK, NO_BID
+
+MM_MAX_POSITION = 5
+TAKER_RATIO = 3
+TAKER_COOLDOWN_NS = 50_000_000
+TAKER_MAX_POSITION = 3
+NEVER = -(1 << 62)  # a time long before any record
+
+
+def market_maker(out, state, ts, bid, ask, bid_size, ask_size, position) -> None:
+    """Join the touch on both sides, within a position limit.
+
+    Features: the spread (quotes only in a two-sided, uncrossed book), the position (no bid at
+    the long limit, no ask at the short limit) and the top sizes (no quote on a side whose top
+    size is under a quarter of the other's: it is about to be run over).
+    """
+    out[2] = 0
+    if bid == NO_BID or ask == NO_ASK or bid >= ask:
+        out[0] = NO_BID
+        out[1] = NO_ASK
+        return
+    out[0] = bid if position < MM_MAX_POSITION and 4 * bid_size >= ask_size else NO_BID
+    out[1] = ask if position > -MM_MAX_POSITION and 4 * ask_size >= bid_size else NO_ASK
+
+
+def imbalance_taker(out, state, ts, bid, ask, bid_size, ask_size, position) -> None:
+    """Take one lot when the top of the book leans hard one way, at most once per cooldown.
+
+    Features: the top-of-book imbalance (one side at least TAKER_RATIO times the other), the
+    spread (a two-sided, uncrossed book), the position limit, and the time since its last take
+    (state[0]).
+    """
+    out[0] = NO_BID
+    out[1] = NO_ASK
+    out[2] = 0
+    if bid == NO_BID or ask == NO_ASK or bid >= ask or ts - state[0] < TAKER_COOLDOWN_NS:
+        return
+    if bid_size >= TAKER_RATIO * ask_size and position < TAKER_MAX_POSITION:
+        out[2] = 1
+        state[0] = ts
+    elif ask_size >= TAKER_RATIO * bid_size and position > -TAKER_MAX_POSITION:
+        out[2] = -1
+        state[0] = ts
+
+
+# In their fixed order: (name, decision, whether it quotes, its state's initial values).
+STRATEGIES = (
+    ("market_maker", market_maker, True, (0,)),
+    ("imbalance_taker", imbalance_taker, False, (NEVER,)),
+)
 
 QUOTE = 1  # request kind: hold a resting order at `price` on `side` (NO_BID/NO_ASK: none)
 TAKE = 2  # request kind: take `quantity` at the opposite best price now
@@ -30,79 +85,27 @@ class OrderRequest:
         self.quantity = quantity
 
 
-class MarketMaker:
-    """Joins the touch on both sides, one lot, within a position limit.
+class Strategy:
+    """A strategy as an object: the baseline owner's interface around a decision function."""
 
-    Features: the spread (quotes only in a two-sided, uncrossed book), the position (no bid at
-    the long limit, no ask at the short limit) and the top sizes (no quote on the side that is
-    about to be run over: a side whose top size is under a quarter of the other's).
-    """
-
-    name = "market_maker"
-
-    def __init__(self, max_position: int = 5) -> None:
-        self.max_position = max_position
-        self.state = 0  # unused: the market maker keeps no memory between events
-
-    def decide(
-        self, ts: int, bid: int, ask: int, bid_size: int, ask_size: int, position: int
-    ) -> tuple[int, int, int]:
-        if bid == NO_BID or ask == NO_ASK or bid >= ask:
-            return NO_BID, NO_ASK, 0
-        bid_quote = bid if position < self.max_position and 4 * bid_size >= ask_size else NO_BID
-        ask_quote = ask if position > -self.max_position and 4 * ask_size >= bid_size else NO_ASK
-        return bid_quote, ask_quote, 0
+    def __init__(self, index: int) -> None:
+        self.name, self.decide, self.quotes, initial = STRATEGIES[index]
+        self.index = index
+        self.state = list(initial)
 
     def on_book(self, features: dict) -> list[OrderRequest]:
-        bid_quote, ask_quote, _ = self.decide(
-            features["ts"], features["best_bid"], features["best_ask"],
-            features["bid_size"], features["ask_size"], features["position"],
-        )  # fmt: skip
-        return [OrderRequest(QUOTE, BID, bid_quote, 1), OrderRequest(QUOTE, ASK, ask_quote, 1)]
-
-
-class ImbalanceTaker:
-    """Takes one lot when the top of the book leans hard one way, at most once per cooldown.
-
-    Features: the top-of-book imbalance (one side at least `ratio` times the other), the spread
-    (a two-sided, uncrossed book), the position limit and the time since its last take.
-    """
-
-    name = "imbalance_taker"
-
-    def __init__(self, ratio: int = 3, cooldown_ns: int = 50_000_000, max_position: int = 3):
-        self.ratio = ratio
-        self.cooldown_ns = cooldown_ns
-        self.max_position = max_position
-        self.state = -(1 << 62)  # ts_recv of the last take
-
-    def decide(
-        self, ts: int, bid: int, ask: int, bid_size: int, ask_size: int, position: int
-    ) -> tuple[int, int, int]:
-        if bid == NO_BID or ask == NO_ASK or bid >= ask or ts - self.state < self.cooldown_ns:
-            return NO_BID, NO_ASK, 0
-        if bid_size >= self.ratio * ask_size and position < self.max_position:
-            self.state = ts
-            return NO_BID, NO_ASK, 1
-        if ask_size >= self.ratio * bid_size and position > -self.max_position:
-            self.state = ts
-            return NO_BID, NO_ASK, -1
-        return NO_BID, NO_ASK, 0
-
-    def on_book(self, features: dict) -> list[OrderRequest]:
-        _, _, take = self.decide(
-            features["ts"], features["best_bid"], features["best_ask"],
-            features["bid_size"], features["ask_size"], features["position"],
-        )  # fmt: skip
+        out = [0, 0, 0]
+        self.decide(out, self.state, features["ts"], features["best_bid"], features["best_ask"],
+                    features["bid_size"], features["ask_size"], features["position"])  # fmt: skip
         requests = []
-        if take:
-            requests.append(OrderRequest(TAKE, BID if take > 0 else ASK, 0, abs(take)))
+        if self.quotes:
+            requests.append(OrderRequest(QUOTE, BID, out[0], 1))
+            requests.append(OrderRequest(QUOTE, ASK, out[1], 1))
+        if out[2]:
+            requests.append(OrderRequest(TAKE, BID if out[2] > 0 else ASK, 0, abs(out[2])))
         return requests
 
 
-STRATEGIES = (MarketMaker, ImbalanceTaker)
-
-
-def make_strategies() -> list:
+def make_strategies() -> list[Strategy]:
     """A fresh set of the strategies, in their fixed order, for one instrument."""
-    return [cls() for cls in STRATEGIES]
+    return [Strategy(i) for i in range(len(STRATEGIES))]
