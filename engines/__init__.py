@@ -41,6 +41,7 @@ ENGINES: dict[str, str] = {
     "batch": "engines.batch:BatchEngine",
     "preallocated": "engines.preallocated:PreallocatedEngine",
     "lockless": "engines.lockless:LocklessEngine",
+    "compiled": "engines.compiled:CompiledEngine",
 }
 
 # What each variant removes, relative to the one before it (the plan's phases).
@@ -50,6 +51,7 @@ PHASES: dict[str, str] = {
     "batch": "the lock taken once per batch instead of several times per event",
     "preallocated": "no per-event objects, clones, string keys or fresh request lists",
     "lockless": "no lock at all; strategies resolved once (static dispatch)",
+    "compiled": "the whole loop in numba over the reader's arrays: no Python object per event",
 }
 
 

@@ -135,17 +135,31 @@ class FillSimulator:
 
     def finish(self, events: int, books: dict[int, Book]) -> tuple[list[StrategyResult], str]:
         """Per-strategy results (positions marked at each book's final mid) and the digest."""
-        h = mix(self.digest, events)
-        counts = zip(STRATEGIES, self.fills, strict=True)
-        results = [StrategyResult(strategy[0], fills=n) for strategy, n in counts]
-        for s, key in sorted((s, key) for key in self.position for s in range(len(STRATEGIES))):
-            position = self.position[key][s]
-            cash = self.cash[key][s]
-            h = mix(mix(h, position), cash)
-            bid, ask, _, _ = books[key].top()
-            mid2 = bid + ask if bid != NO_BID and ask != NO_ASK else 0
-            result = results[s]
-            result.position += position
-            result.cash += cash
-            result.pnl += (2 * cash + position * mid2) / 2e9 if mid2 else cash / 1e9
-        return results, f"{h:016x}"
+        tops = {key: book.top() for key, book in books.items()}
+        return summarize(self.digest, events, self.position, self.cash, tops, self.fills)
+
+
+def summarize(
+    digest: int,
+    events: int,
+    position: dict[int, list[int]],
+    cash: dict[int, list[int]],
+    tops: dict[int, tuple[int, int, int, int]],
+    fills: list[int],
+) -> tuple[list[StrategyResult], str]:
+    """Close the digest (events, then each strategy's position and cash per instrument, in
+    strategy then key order) and total each strategy, marking positions at the final mid."""
+    h = mix(digest, events)
+    results = [
+        StrategyResult(strategy[0], fills=n) for strategy, n in zip(STRATEGIES, fills, strict=True)
+    ]
+    for s, key in sorted((s, key) for key in position for s in range(len(STRATEGIES))):
+        held, spent = position[key][s], cash[key][s]
+        h = mix(mix(h, held), spent)
+        bid, ask, _, _ = tops[key]
+        mid2 = bid + ask if bid != NO_BID and ask != NO_ASK else 0
+        result = results[s]
+        result.position += held
+        result.cash += spent
+        result.pnl += (2 * spent + held * mid2) / 2e9 if mid2 else spent / 1e9
+    return results, f"{h:016x}"

@@ -15,7 +15,7 @@ from harness.errors import InputError
 KEYS: dict[str, tuple[type, object]] = {
     "chunk_records": (int, 65_536),
     "default_events": (int, 1_000_000),
-    "engines": (list, ["baseline", "direct", "batch", "preallocated", "lockless"]),
+    "engines": (list, ["baseline", "direct", "batch", "preallocated", "lockless", "compiled"]),
 }
 
 

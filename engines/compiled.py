@@ -1,0 +1,408 @@
+"""Phase 5 of the plan, `compiled`: the whole loop (book, strategies, fills) in numba.
+
+The reader's structured arrays go straight into one jitted kernel per chunk: no Python object
+per event. The book is `engines.flatbook` (an open-addressing order table and sorted price-level
+rows), the strategies are the very functions of `engines.strategies`, compiled, and the fills
+follow `engines.fills` rule for rule; the digest is folded in the same order, so it equals the
+baseline's. State lives in arrays (`State`); the kernel unpacks them once per chunk and hands
+each helper only the arrays it touches (a helper given the whole tuple pays a reference count
+per array per call, which costs more than the work). When an array is full the kernel stops
+before the record that needs room, the engine grows the array, and the kernel resumes there.
+
+Compilation is cached on disk (`cache=True`) and done by `warm_up`, outside any timing;
+`compile_seconds` says how long it took in this process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from engines.book import UnknownOrder
+from engines.events import (
+    ADD,
+    ASK,
+    BID,
+    CANCEL,
+    CLEAR,
+    F_LAST,
+    F_SNAPSHOT,
+    FILL,
+    MBO_DTYPE,
+    MODIFY,
+    NO_ASK,
+    NO_BID,
+)
+from engines.flatbook import (
+    GEN,
+    IN_SNAPSHOT,
+    INST_COLUMNS,
+    KEY,
+    NEXT_STAMP,
+    PRICE,
+    SIZE,
+    UNKNOWN,
+    delete_slot,
+    find_order,
+    level_add,
+    level_sub,
+    new_orders,
+    put_order,
+    rehash,
+    side_index,
+)
+from engines.results import FNV_OFFSET, Results
+from engines.strategies import NEVER, STRATEGIES, imbalance_taker, market_maker
+
+NS = len(STRATEGIES)
+MM_QUOTES = STRATEGIES[0][2]
+TAKER_QUOTES = STRATEGIES[1][2]
+mm_decide = numba.njit(cache=True)(market_maker)
+taker_decide = numba.njit(cache=True)(imbalance_taker)
+FNV = np.uint64(0x100000001B3)
+
+# Kernel status: why it stopped at a record.
+DONE, GROW_ORDERS, GROW_LEVELS, GROW_INSTRUMENTS, UNKNOWN_ID = 0, 1, 2, 3, 4
+
+
+class State(NamedTuple):
+    """Everything the kernel keeps between records; first dimensions are instruments."""
+
+    orders: np.ndarray  # ORDER_DTYPE hash table
+    order_count: np.ndarray  # [1]
+    inst_table: np.ndarray  # open-addressing key -> instrument index + 1 (0: empty)
+    inst_info: np.ndarray  # [inst, (KEY, GEN, NEXT_STAMP, IN_SNAPSHOT, UNKNOWN)]
+    levels: np.ndarray  # [inst * 2 + side, level, (PRICE, SIZE, ORDERS)]
+    level_count: np.ndarray  # [inst * 2 + side]
+    quotes: np.ndarray  # [inst, strategy, side, (price, quantity, stamp)]; quantity 0 = none
+    account: np.ndarray  # [inst, strategy, (position, cash)]
+    memory: np.ndarray  # [inst, strategy, 1]: the strategies' state
+    fills: np.ndarray  # [strategy]
+    digest: np.ndarray  # [1] uint64
+    counters: np.ndarray  # [events, event_ends, index of the record stopped at, instruments]
+    out: np.ndarray  # [3] a strategy's decision
+
+
+def new_state(instruments: int = 16, orders: int = 1 << 16, levels: int = 256) -> State:
+    def zeros(*shape):
+        return np.zeros(shape, np.int64)
+
+    return State(
+        new_orders(orders), zeros(1), zeros(4 * instruments), zeros(instruments, INST_COLUMNS),
+        zeros(2 * instruments, levels, 3), zeros(2 * instruments), zeros(instruments, NS, 2, 3),
+        zeros(instruments, NS, 2), zeros(instruments, NS, 1), zeros(NS),
+        np.full(1, FNV_OFFSET, np.uint64), zeros(4), zeros(3),
+    )  # fmt: skip
+
+
+@numba.njit(cache=True, inline="always")
+def mix(h, x):
+    return (h ^ np.uint64(x)) * FNV
+
+
+@numba.njit(cache=True, inline="always")
+def instrument(inst_table, inst_info, counters, memory, key):
+    """Dense index of an instrument key, adding it; -1 when the arrays are full."""
+    mask = inst_table.shape[0] - 1
+    i = np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) & mask
+    while inst_table[i] != 0:
+        if inst_info[inst_table[i] - 1, KEY] == key:
+            return inst_table[i] - 1
+        i = (i + 1) & mask
+    n = counters[3]
+    if n == inst_info.shape[0]:
+        return -1
+    inst_table[i] = n + 1
+    inst_info[n, KEY] = key
+    counters[3] = n + 1
+    memory[n, 1, 0] = NEVER  # the taker's "last take": long ago
+    return n
+
+
+@numba.njit(cache=True, inline="always")
+def top(levels, level_count, inst):
+    """Best bid, best ask and their sizes (sentinels and 0 for an empty side)."""
+    b, a = 2 * inst, 2 * inst + 1
+    nb, na = level_count[b], level_count[a]
+    bid = levels[b, nb - 1, PRICE] if nb else NO_BID
+    ask = levels[a, na - 1, PRICE] if na else NO_ASK
+    bid_size = levels[b, nb - 1, SIZE] if nb else 0
+    ask_size = levels[a, na - 1, SIZE] if na else 0
+    return bid, ask, bid_size, ask_size
+
+
+@numba.njit(cache=True, inline="always")
+def add_order(orders, order_count, inst_info, levels, level_count, inst, order_id, side, price,
+              size):  # fmt: skip
+    slot = find_order(orders, inst_info, inst, order_id)
+    if slot >= 0:  # a re-used id replaces the order it named
+        remove_order(orders, order_count, levels, level_count, inst, slot)
+    stamp = inst_info[inst, NEXT_STAMP]
+    inst_info[inst, NEXT_STAMP] = stamp + 1
+    put_order(orders, order_count, inst_info, inst, order_id, side, price, size, stamp)
+    level_add(levels, level_count, 2 * inst + side, price, size)
+
+
+@numba.njit(cache=True, inline="always")
+def remove_order(orders, order_count, levels, level_count, inst, slot):
+    row = 2 * inst + orders[slot].side
+    level_sub(levels, level_count, row, orders[slot].price, orders[slot].size, 1)
+    delete_slot(orders, order_count, slot)
+
+
+@numba.njit(cache=True, inline="always")
+def apply_record(orders, order_count, inst_info, levels, level_count, inst, action, side, price,
+                 size, order_id, flags, strict):  # fmt: skip
+    """engines.book.Book.apply, on arrays; False for an unknown id under `strict`."""
+    if action == ADD:
+        if flags & F_SNAPSHOT and not inst_info[inst, IN_SNAPSHOT]:
+            clear(inst_info, level_count, inst)
+            inst_info[inst, IN_SNAPSHOT] = 1
+        add_order(orders, order_count, inst_info, levels, level_count, inst, order_id,
+                  side_index(side), price, size)  # fmt: skip
+    elif action == CANCEL:
+        slot = find_order(orders, inst_info, inst, order_id)
+        if slot < 0:
+            if strict:
+                return False
+            inst_info[inst, UNKNOWN] += 1
+        elif size >= orders[slot].size:
+            remove_order(orders, order_count, levels, level_count, inst, slot)
+        else:
+            orders[slot].size -= size
+            level_sub(levels, level_count, 2 * inst + orders[slot].side, orders[slot].price,
+                      size, 0)  # fmt: skip
+    elif action == MODIFY:
+        slot = find_order(orders, inst_info, inst, order_id)
+        if slot < 0:
+            if strict:
+                return False
+            inst_info[inst, UNKNOWN] += 1
+            add_order(orders, order_count, inst_info, levels, level_count, inst, order_id,
+                      side_index(side), price, size)  # fmt: skip
+        elif size == 0:
+            remove_order(orders, order_count, levels, level_count, inst, slot)
+        elif price != orders[slot].price or size > orders[slot].size:
+            kept_side = orders[slot].side  # the stored side, as engines.book does
+            remove_order(orders, order_count, levels, level_count, inst, slot)
+            add_order(orders, order_count, inst_info, levels, level_count, inst, order_id,
+                      kept_side, price, size)  # fmt: skip
+        else:
+            level_sub(levels, level_count, 2 * inst + orders[slot].side, price,
+                      orders[slot].size - size, 0)  # fmt: skip
+            orders[slot].size = size
+    elif action == CLEAR:
+        clear(inst_info, level_count, inst)
+    return True
+
+
+@numba.njit(cache=True, inline="always")
+def clear(inst_info, level_count, inst):
+    inst_info[inst, GEN] += 1  # every order of the old generation now reads as absent
+    level_count[2 * inst] = 0
+    level_count[2 * inst + 1] = 0
+
+
+@numba.njit(cache=True, inline="always")
+def fill(account, fills, digest, inst_info, s, inst, side, price, quantity):
+    """engines.fills.FillSimulator._fill."""
+    if quantity <= 0:
+        return
+    fills[s] += 1
+    signed = quantity if side == BID else -quantity
+    account[inst, s, 0] += signed
+    account[inst, s, 1] -= signed * price
+    h = mix(digest[0], s)
+    h = mix(h, inst_info[inst, KEY])
+    h = mix(mix(h, side), price)
+    digest[0] = mix(h, quantity)
+
+
+@numba.njit(cache=True, inline="always")
+def on_fill(orders, inst_info, quotes, account, fills, digest, inst, side, price, size, order_id):
+    """engines.fills.FillSimulator.on_fill: fill the quotes a real fill proves were matched."""
+    if side != BID and side != ASK:
+        return
+    i = side_index(side)
+    for s in range(NS):
+        quote_price, quantity, stamp = quotes[inst, s, i]
+        if quantity == 0:
+            continue
+        if price == quote_price:
+            slot = find_order(orders, inst_info, inst, order_id)
+            if slot < 0 or orders[slot].stamp < stamp:
+                continue
+        elif (price > quote_price) if side == BID else (price < quote_price):
+            continue
+        filled = min(size, quantity)
+        fill(account, fills, digest, inst_info, s, inst, side, quote_price, filled)
+        quotes[inst, s, i, 1] = quantity - filled
+
+
+@numba.njit(cache=True, inline="always")
+def quote(quotes, inst_info, s, inst, i, price):
+    """engines.fills.FillSimulator.quote: hold a one-lot quote at `price`, or none."""
+    if quotes[inst, s, i, 1] != 0 and quotes[inst, s, i, 0] == price:
+        return
+    if price == NO_BID or price == NO_ASK:
+        quotes[inst, s, i, 1] = 0
+        return
+    quotes[inst, s, i, 0] = price
+    quotes[inst, s, i, 1] = 1
+    quotes[inst, s, i, 2] = inst_info[inst, NEXT_STAMP]
+    inst_info[inst, NEXT_STAMP] += 1
+
+
+@numba.njit(cache=True, inline="always")
+def carry_out(quotes, inst_info, account, fills, digest, out, s, inst, quoting, bid, ask,
+              bid_size, ask_size):  # fmt: skip
+    """engines.fills.FillSimulator.apply: a strategy's quotes, then its take."""
+    if quoting:
+        quote(quotes, inst_info, s, inst, 0, out[0])
+        quote(quotes, inst_info, s, inst, 1, out[1])
+    take = out[2]
+    if take > 0 and ask != NO_ASK:
+        fill(account, fills, digest, inst_info, s, inst, BID, ask, min(take, ask_size))
+    elif take < 0 and bid != NO_BID:
+        fill(account, fills, digest, inst_info, s, inst, ASK, bid, min(-take, bid_size))
+
+
+@numba.njit(cache=True, nogil=True)
+def run_chunk(chunk, begin, st, strict):
+    """Process records begin.. of a chunk; returns a status, with the record index in counters."""
+    orders, order_count, inst_table, inst_info = (
+        st.orders,
+        st.order_count,
+        st.inst_table,
+        st.inst_info,
+    )
+    levels, level_count, quotes, account = st.levels, st.level_count, st.quotes, st.account
+    memory, fills, digest, counters, out = st.memory, st.fills, st.digest, st.counters, st.out
+    max_orders = orders.shape[0] // 2  # keep the order table at most half full
+    room = levels.shape[1] - 1
+    for r in range(begin, chunk.shape[0]):
+        rec = chunk[r]
+        key = (np.int64(rec.publisher_id) << 32) | np.int64(rec.instrument_id)
+        inst = instrument(inst_table, inst_info, counters, memory, key)
+        action = np.int64(rec.action)
+        side = np.int64(rec.side)
+        counters[2] = r
+        # Stop before a record that might not fit, so that no record is ever half applied.
+        if inst < 0:
+            return GROW_INSTRUMENTS
+        if action == ADD or action == MODIFY:
+            if order_count[0] + 1 > max_orders:
+                return GROW_ORDERS
+            if level_count[2 * inst + side_index(side)] >= room:
+                return GROW_LEVELS
+        price = np.int64(rec.price)
+        size = np.int64(rec.size)
+        flags = np.int64(rec.flags)
+        if action == FILL:
+            on_fill(orders, inst_info, quotes, account, fills, digest, inst, side, price, size,
+                    rec.order_id)  # fmt: skip
+        if not apply_record(orders, order_count, inst_info, levels, level_count, inst, action,
+                            side, price, size, rec.order_id, flags, strict):  # fmt: skip
+            return UNKNOWN_ID
+        counters[0] += 1
+        if not flags & F_LAST:
+            continue
+        counters[1] += 1
+        inst_info[inst, IN_SNAPSHOT] = 0
+        bid, ask, bid_size, ask_size = top(levels, level_count, inst)
+        h = mix(digest[0], key)
+        h = mix(mix(mix(h, bid), ask), bid_size)
+        digest[0] = mix(h, ask_size)
+        # Static dispatch: each strategy is a direct call.
+        ts = np.int64(rec.ts_recv)
+        mm_decide(out, memory[inst, 0], ts, bid, ask, bid_size, ask_size, account[inst, 0, 0])
+        carry_out(quotes, inst_info, account, fills, digest, out, 0, inst, MM_QUOTES, bid, ask,
+                  bid_size, ask_size)  # fmt: skip
+        taker_decide(out, memory[inst, 1], ts, bid, ask, bid_size, ask_size, account[inst, 1, 0])
+        carry_out(quotes, inst_info, account, fills, digest, out, 1, inst, TAKER_QUOTES, bid, ask,
+                  bid_size, ask_size)  # fmt: skip
+    return DONE
+
+
+def grow(st: State, status: int) -> State:
+    """A copy of the state with room for more orders, levels or instruments."""
+    if status == GROW_ORDERS:
+        orders = new_orders(2 * st.orders.shape[0])
+        st.order_count[0] = rehash(st.orders, orders, st.inst_info)
+        return st._replace(orders=orders)
+    if status == GROW_LEVELS:
+        levels = np.zeros((st.levels.shape[0], 2 * st.levels.shape[1], 3), np.int64)
+        levels[:, : st.levels.shape[1]] = st.levels
+        return st._replace(levels=levels)
+    # More instruments: every per-instrument array doubles its first dimension.
+    grown = {}
+    for name in ("inst_info", "levels", "level_count", "quotes", "account", "memory"):
+        old = getattr(st, name)
+        grown[name] = np.zeros((2 * old.shape[0],) + old.shape[1:], np.int64)
+        grown[name][: old.shape[0]] = old
+    table = np.zeros(2 * st.inst_table.shape[0], np.int64)
+    mask = table.shape[0] - 1
+    for index, key in enumerate(st.inst_info[: st.counters[3], KEY].tolist()):
+        i = ((key * 0x9E3779B97F4A7C15) & ((1 << 64) - 1)) >> 40 & mask
+        while table[i]:
+            i = (i + 1) & mask
+        table[i] = index + 1
+    return st._replace(inst_table=table, **grown)
+
+
+class CompiledEngine:
+    """The whole backtest in numba: arrays in, arrays for state, one kernel call per chunk."""
+
+    name = "compiled"
+    compile_seconds = 0.0
+
+    def __init__(self) -> None:
+        warm_up()
+
+    def run(self, chunks: Iterable[np.ndarray], strict: bool = False) -> Results:
+        st = new_state()
+        for chunk in chunks:
+            begin = 0
+            while True:
+                status = run_chunk(chunk, begin, st, strict)
+                if status == DONE:
+                    break
+                begin = int(st.counters[2])
+                if status == UNKNOWN_ID:
+                    rec = chunk[begin]
+                    raise UnknownOrder(int(rec["action"]), int(rec["order_id"]))
+                st = grow(st, status)
+        return self.results(st)
+
+    def results(self, st: State) -> Results:
+        from engines.fills import summarize
+
+        n = int(st.counters[3])
+        keys = st.inst_info[:n, KEY].tolist()
+        position = {key: st.account[i, :, 0].tolist() for i, key in enumerate(keys)}
+        cash = {key: st.account[i, :, 1].tolist() for i, key in enumerate(keys)}
+        tops = {key: tuple(int(x) for x in top(st.levels, st.level_count, i))
+                for i, key in enumerate(keys)}  # fmt: skip
+        events, event_ends = int(st.counters[0]), int(st.counters[1])
+        strategies, digest = summarize(
+            int(st.digest[0]), events, position, cash, tops, st.fills.tolist()
+        )
+        unknown = int(st.inst_info[:n, UNKNOWN].sum())
+        return Results(self.name, events, event_ends, unknown, strategies, digest)
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the kernel for writable and read-only chunks."""
+    if CompiledEngine.compile_seconds:
+        return
+    start = time.perf_counter()
+    writable = np.zeros(0, MBO_DTYPE)
+    readonly = np.frombuffer(b"", MBO_DTYPE)
+    for chunk in (writable, readonly):
+        for strict in (False, True):
+            run_chunk(chunk, 0, new_state(), strict)
+    CompiledEngine.compile_seconds = time.perf_counter() - start

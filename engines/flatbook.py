@@ -1,0 +1,170 @@
+"""The L3 book as flat arrays, for numba: the same rules as `engines.book`, no Python objects.
+
+- Orders live in one open-addressing hash table (`ORDER_DTYPE`, linear probing, deletion by
+  backward shift), keyed by (instrument, order id). Clearing an instrument does not touch the
+  table: it bumps the instrument's generation, and an order of an older generation reads as
+  absent (it is dropped when the table is rebuilt, and overwritten when its slot is reused).
+- Price levels: per instrument and side, one row of `levels` (price, size, order count) sorted
+  so that the best price is the last element (bids ascending, asks descending). The touch, where most
+  changes happen, is at the end of the row, so an insert or delete there moves few elements.
+- Every add takes the instrument's next queue stamp, as in `engines.book`.
+
+The caller checks for room before a record is applied, and grows the arrays when there is none.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from engines.events import BID
+
+ORDER_DTYPE = np.dtype(
+    [
+        ("order_id", "<u8"),
+        ("inst", "<i8"),  # dense instrument index; -1 marks an empty slot
+        ("gen", "<i8"),  # the instrument's generation when the order was added
+        ("side", "<i8"),  # 0 bid, 1 ask
+        ("price", "<i8"),
+        ("size", "<i8"),
+        ("stamp", "<i8"),
+    ]
+)
+
+
+# Columns of the per-instrument array `inst_info`.
+KEY, GEN, NEXT_STAMP, IN_SNAPSHOT, UNKNOWN = 0, 1, 2, 3, 4
+INST_COLUMNS = 5
+# Columns of a price level in `levels[row, k]`; row = 2 * instrument + side (0 bid, 1 ask).
+PRICE, SIZE, ORDERS = 0, 1, 2
+
+
+def new_orders(capacity: int) -> np.ndarray:
+    """An empty order table; `capacity` must be a power of two."""
+    table = np.zeros(capacity, ORDER_DTYPE)
+    table["inst"] = -1
+    return table
+
+
+@numba.njit(cache=True, inline="always")
+def _home(table, inst, order_id):
+    # Fibonacci hashing of the (instrument, id) pair onto the power-of-two table.
+    h = (np.uint64(order_id) ^ (np.uint64(inst) << np.uint64(48))) * np.uint64(0x9E3779B97F4A7C15)
+    return np.int64(h >> np.uint64(32)) & (table.shape[0] - 1)
+
+
+@numba.njit(cache=True, inline="always")
+def find_order(table, inst_info, inst, order_id):
+    """Slot of a live order of `inst`, or -1."""
+    mask = table.shape[0] - 1
+    i = _home(table, inst, order_id)
+    while table[i].inst != -1:
+        if table[i].order_id == order_id and table[i].inst == inst:
+            return i if table[i].gen == inst_info[inst, GEN] else -1
+        i = (i + 1) & mask
+    return -1
+
+
+@numba.njit(cache=True, inline="always")
+def put_order(table, count, inst_info, inst, order_id, side, price, size, stamp):
+    """Insert or overwrite an order (the caller has checked the table has room)."""
+    mask = table.shape[0] - 1
+    i = _home(table, inst, order_id)
+    while table[i].inst != -1:
+        if table[i].order_id == order_id and table[i].inst == inst:
+            break
+        i = (i + 1) & mask
+    if table[i].inst == -1:
+        count[0] += 1
+    table[i].order_id = order_id
+    table[i].inst = inst
+    table[i].gen = inst_info[inst, GEN]
+    table[i].side = side
+    table[i].price = price
+    table[i].size = size
+    table[i].stamp = stamp
+
+
+@numba.njit(cache=True, inline="always")
+def delete_slot(table, count, i):
+    """Empty slot i, shifting later entries of its probe run back (no tombstones)."""
+    mask = table.shape[0] - 1
+    j = i
+    while True:
+        j = (j + 1) & mask
+        if table[j].inst == -1:
+            break
+        home = _home(table, table[j].inst, table[j].order_id)
+        # Move j back into the hole unless its home lies cyclically in (i, j].
+        if (j > i and (home <= i or home > j)) or (j < i and home <= i and home > j):
+            table[i] = table[j]
+            i = j
+    table[i].inst = -1
+    count[0] -= 1
+
+
+@numba.njit(cache=True, inline="always")
+def rehash(old, new, inst_info):
+    """Copy the live orders of `old` into the empty table `new`; returns their count."""
+    count = np.zeros(1, np.int64)
+    for i in range(old.shape[0]):
+        rec = old[i]
+        if rec.inst != -1 and rec.gen == inst_info[rec.inst, GEN]:
+            put_order(new, count, inst_info, rec.inst, rec.order_id, rec.side, rec.price,
+                      rec.size, rec.stamp)  # fmt: skip
+    return count[0]
+
+
+@numba.njit(cache=True, inline="always")
+def side_index(side_code):
+    return 0 if side_code == BID else 1
+
+
+@numba.njit(cache=True, inline="always")
+def _find_level(levels, row, n, price):
+    # Binary search in a row sorted ascending (bids, even rows) or descending (asks, odd rows):
+    # the first position whose price is not before `price` in the row's order.
+    ask = row & 1
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        p = levels[row, mid, PRICE]
+        if (p > price) if ask else (p < price):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True, inline="always")
+def level_add(levels, level_count, row, price, size):
+    """Queue one order of `size` at `price` on a row, creating the level (the row has room)."""
+    n = level_count[row]
+    k = _find_level(levels, row, n, price)
+    if k < n and levels[row, k, PRICE] == price:
+        levels[row, k, SIZE] += size
+        levels[row, k, ORDERS] += 1
+        return
+    for j in range(n, k, -1):  # shift the better prices up by one
+        levels[row, j, PRICE] = levels[row, j - 1, PRICE]
+        levels[row, j, SIZE] = levels[row, j - 1, SIZE]
+        levels[row, j, ORDERS] = levels[row, j - 1, ORDERS]
+    levels[row, k, PRICE] = price
+    levels[row, k, SIZE] = size
+    levels[row, k, ORDERS] = 1
+    level_count[row] = n + 1
+
+
+@numba.njit(cache=True, inline="always")
+def level_sub(levels, level_count, row, price, size, orders):
+    """Take `size` and `orders` (0 or 1) off the level at `price`; drop it when no order is left."""
+    n = level_count[row]
+    k = _find_level(levels, row, n, price)
+    levels[row, k, SIZE] -= size
+    levels[row, k, ORDERS] -= orders
+    if levels[row, k, ORDERS] == 0:
+        for j in range(k, n - 1):
+            levels[row, j, PRICE] = levels[row, j + 1, PRICE]
+            levels[row, j, SIZE] = levels[row, j + 1, SIZE]
+            levels[row, j, ORDERS] = levels[row, j + 1, ORDERS]
+        level_count[row] = n - 1
