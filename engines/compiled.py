@@ -360,11 +360,12 @@ class CompiledEngine:
     name = "compiled"
     compile_seconds = 0.0
 
-    def __init__(self) -> None:
+    def __init__(self, instruments: int = 16, orders: int = 1 << 16, levels: int = 256) -> None:
+        self.initial = (instruments, orders, levels)  # sizes to start from; arrays grow as needed
         warm_up()
 
     def run(self, chunks: Iterable[np.ndarray], strict: bool = False) -> Results:
-        st = new_state()
+        st = new_state(*self.initial)
         for chunk in chunks:
             begin = 0
             while True:

@@ -4,9 +4,10 @@
   backward shift), keyed by (instrument, order id). Clearing an instrument does not touch the
   table: it bumps the instrument's generation, and an order of an older generation reads as
   absent (it is dropped when the table is rebuilt, and overwritten when its slot is reused).
-- Price levels: per instrument and side, one row of `levels` (price, size, order count) sorted
-  so that the best price is the last element (bids ascending, asks descending). The touch, where most
-  changes happen, is at the end of the row, so an insert or delete there moves few elements.
+- Price levels: per instrument and side, one row of `levels` (price, size, order count)
+  sorted so that the best price is the last element (bids ascending, asks descending). The
+  touch, where most changes happen, is at the end of the row: an insert or delete there moves
+  few elements.
 - Every add takes the instrument's next queue stamp, as in `engines.book`.
 
 The caller checks for room before a record is applied, and grows the arrays when there is none.

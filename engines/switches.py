@@ -171,7 +171,8 @@ class SwitchEngine:
         self.by_name: dict[int, dict[str, Strategy]] = {}  # key -> name -> strategy
         self.by_key: dict[int, list[Strategy]] = {}  # key -> strategies in their order
         self.names = [strategy[0] for strategy in STRATEGIES]
-        self.lock = self.lock_factory()
+        if self.switches["lock"] != "off":
+            self.lock = self.lock_factory()
         self.batch = self.batch_size if self.switches["lock"] == "batch" else WHOLE_CHUNK
         events, event_ends = self._loop(chunks, self)
         return self.fills.results(self.name, events, event_ends, self.books)

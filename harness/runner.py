@@ -203,6 +203,7 @@ def write_json_atomic(document: dict, path: Path) -> Path:
         with os.fdopen(fd, "w") as f:
             json.dump(document, f, indent=2)
             f.write("\n")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

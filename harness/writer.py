@@ -59,6 +59,7 @@ def write_dbn(
                     _write_body(out, header, chunks)
             else:
                 _write_body(raw, header, chunks)
+        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp's 0600 would outlive the rename
         os.replace(tmp_name, path)
     except BaseException:
         os.unlink(tmp_name)
@@ -72,3 +73,9 @@ def _write_body(out, header: bytes, chunks: Iterable[np.ndarray]) -> None:
         if chunk.dtype != MBO_DTYPE:
             raise TypeError(f"records must be of MBO_DTYPE, not {chunk.dtype}")
         out.write(np.ascontiguousarray(chunk).tobytes())
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
