@@ -61,8 +61,8 @@ from engines.strategies import NEVER, STRATEGIES, imbalance_taker, market_maker
 NS = len(STRATEGIES)
 MM_QUOTES = STRATEGIES[0][2]
 TAKER_QUOTES = STRATEGIES[1][2]
-mm_decide = numba.njit(cache=True)(market_maker)
-taker_decide = numba.njit(cache=True)(imbalance_taker)
+mm_decide = numba.njit(cache=True, _nrt=False)(market_maker)
+taker_decide = numba.njit(cache=True, _nrt=False)(imbalance_taker)
 FNV = np.uint64(0x100000001B3)
 
 # Kernel status: why it stopped at a record.
@@ -99,12 +99,12 @@ def new_state(instruments: int = 16, orders: int = 1 << 16, levels: int = 256) -
     )  # fmt: skip
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, _nrt=False)
 def mix(h, x):
     return (h ^ np.uint64(x)) * FNV
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, _nrt=False)
 def instrument(inst_table, inst_info, counters, memory, key):
     """Dense index of an instrument key, adding it; -1 when the arrays are full."""
     mask = inst_table.shape[0] - 1
@@ -123,7 +123,7 @@ def instrument(inst_table, inst_info, counters, memory, key):
     return n
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, _nrt=False)
 def top(levels, level_count, inst):
     """Best bid, best ask and their sizes (sentinels and 0 for an empty side)."""
     b, a = 2 * inst, 2 * inst + 1
@@ -135,7 +135,7 @@ def top(levels, level_count, inst):
     return bid, ask, bid_size, ask_size
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, _nrt=False)
 def add_order(orders, order_count, inst_info, levels, level_count, inst, order_id, side, price,
               size):  # fmt: skip
     slot = find_order(orders, inst_info, inst, order_id)
@@ -147,14 +147,14 @@ def add_order(orders, order_count, inst_info, levels, level_count, inst, order_i
     level_add(levels, level_count, 2 * inst + side, price, size)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, _nrt=False)
 def remove_order(orders, order_count, levels, level_count, inst, slot):
     row = 2 * inst + orders[slot].side
     level_sub(levels, level_count, row, orders[slot].price, orders[slot].size, 1)
     delete_slot(orders, order_count, slot)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, _nrt=False)
 def apply_record(orders, order_count, inst_info, levels, level_count, inst, action, side, price,
                  size, order_id, flags, strict):  # fmt: skip
     """engines.book.Book.apply, on arrays; False for an unknown id under `strict`."""
@@ -200,14 +200,14 @@ def apply_record(orders, order_count, inst_info, levels, level_count, inst, acti
     return True
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, _nrt=False)
 def clear(inst_info, level_count, inst):
     inst_info[inst, GEN] += 1  # every order of the old generation now reads as absent
     level_count[2 * inst] = 0
     level_count[2 * inst + 1] = 0
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, _nrt=False)
 def fill(account, fills, digest, inst_info, s, inst, side, price, quantity):
     """engines.fills.FillSimulator._fill."""
     if quantity <= 0:
@@ -222,14 +222,16 @@ def fill(account, fills, digest, inst_info, s, inst, side, price, quantity):
     digest[0] = mix(h, quantity)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, _nrt=False)
 def on_fill(orders, inst_info, quotes, account, fills, digest, inst, side, price, size, order_id):
     """engines.fills.FillSimulator.on_fill: fill the quotes a real fill proves were matched."""
     if side != BID and side != ASK:
         return
     i = side_index(side)
     for s in range(NS):
-        quote_price, quantity, stamp = quotes[inst, s, i]
+        quote_price = quotes[inst, s, i, 0]
+        quantity = quotes[inst, s, i, 1]
+        stamp = quotes[inst, s, i, 2]
         if quantity == 0:
             continue
         if price == quote_price:
@@ -243,7 +245,7 @@ def on_fill(orders, inst_info, quotes, account, fills, digest, inst, side, price
         quotes[inst, s, i, 1] = quantity - filled
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, _nrt=False)
 def quote(quotes, inst_info, s, inst, i, price):
     """engines.fills.FillSimulator.quote: hold a one-lot quote at `price`, or none."""
     if quotes[inst, s, i, 1] != 0 and quotes[inst, s, i, 0] == price:
@@ -257,7 +259,7 @@ def quote(quotes, inst_info, s, inst, i, price):
     inst_info[inst, NEXT_STAMP] += 1
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, _nrt=False)
 def carry_out(quotes, inst_info, account, fills, digest, out, s, inst, quoting, bid, ask,
               bid_size, ask_size):  # fmt: skip
     """engines.fills.FillSimulator.apply: a strategy's quotes, then its take."""
@@ -271,7 +273,7 @@ def carry_out(quotes, inst_info, account, fills, digest, out, s, inst, quoting, 
         fill(account, fills, digest, inst_info, s, inst, ASK, bid, min(-take, bid_size))
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, _nrt=False)
 def run_chunk(chunk, begin, st, strict):
     """Process records begin.. of a chunk; returns a status, with the record index in counters."""
     orders, order_count, inst_table, inst_info = (
