@@ -108,15 +108,17 @@ class Reader:
             _read_exact(stream, self.data_offset)
             index = 0
             while True:
-                data = _read_exact(stream, want)
-                whole = len(data) // size
+                # A fresh buffer per chunk: a consumer may keep the chunks it was given.
+                chunk = np.empty(self.chunk_records, self.dtype)
+                got = stream.readinto(memoryview(chunk.view(np.uint8)))
+                whole = got // size
                 if whole:
-                    yield np.frombuffer(data, self.dtype, whole)
+                    yield chunk[:whole]
                     index += whole
-                if len(data) < want:
-                    if len(data) % size:
+                if got < want:
+                    if got % size:
                         raise InputError(
-                            f"{self.path}: truncated: {len(data) % size} trailing bytes "
+                            f"{self.path}: truncated: {got % size} trailing bytes "
                             f"after record {index - 1}"
                         )
                     return
@@ -168,33 +170,46 @@ class _ZstdStream:
         self._file = path.open("rb")
         self._frame = None  # the decompressor of the frame under way, None between frames
         self._pending = b""  # compressed bytes read but not yet fed
-        self._out = bytearray()
+        self._out = memoryview(b"")  # decompressed bytes not yet handed out
         self._done = False
 
     def read(self, n: int) -> bytes:
-        while len(self._out) < n and not self._done:
-            self._fill()
-        data = bytes(self._out[:n])
-        del self._out[:n]
-        return data
+        buffer = bytearray(n)
+        return bytes(buffer[: self.readinto(memoryview(buffer))])
 
-    def _fill(self) -> None:
+    def readinto(self, buffer: memoryview) -> int:
+        """Fill `buffer` (one copy of each byte); fewer bytes only at the end of the stream."""
+        filled = 0
+        while filled < len(buffer):
+            if not self._out:
+                if self._done:
+                    break
+                self._out = memoryview(self._decompress())
+                continue
+            take = min(len(self._out), len(buffer) - filled)
+            buffer[filled : filled + take] = self._out[:take]
+            self._out = self._out[take:]
+            filled += take
+        return filled
+
+    def _decompress(self) -> bytes:
         data = self._pending or self._file.read(_ZSTD_BLOCK)
         self._pending = b""
         if not data:
             if self._frame is not None:
                 raise InputError(f"{self.path}: truncated: the zstd stream ends inside a frame")
             self._done = True
-            return
+            return b""
         if self._frame is None:
             self._frame = self._zstd.decompressobj()
         try:
-            self._out += self._frame.decompress(data)
+            out = self._frame.decompress(data)
         except self._error as exc:
             raise InputError(f"{self.path}: corrupt zstd data ({_first_line(exc)})") from None
         if self._frame.eof:  # a frame ended: what follows it starts the next one
             self._pending = self._frame.unused_data
             self._frame = None
+        return out
 
     def close(self) -> None:
         self._file.close()
