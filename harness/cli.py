@@ -80,7 +80,7 @@ def cmd_data_synth(args: argparse.Namespace) -> int:
 def cmd_data_import_lobster(args: argparse.Namespace) -> int:
     from harness.lobster import import_lobster
 
-    print(import_lobster(args.message, args.book, args.output))
+    print(import_lobster(args.message, args.book, args.output, symbol=args.symbol, date=args.date))
     return 0
 
 
@@ -151,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lobster.add_argument("message", type=Path, help="LOBSTER message CSV")
     lobster.add_argument("--book", type=Path, help="the matching LOBSTER orderbook CSV (seeds it)")
+    lobster.add_argument("--symbol", help="the symbol (default: from LOBSTER's file name)")
+    lobster.add_argument("--date", help="the trading date, YYYY-MM-DD (default: from the name)")
     lobster.add_argument("-o", "--output", type=_dbn_name,
                          help="output file (default: beside the message file)")  # fmt: skip
     lobster.set_defaults(func=cmd_data_import_lobster)

@@ -129,7 +129,7 @@ def import_lobster(
         if named is None:
             raise InputError(
                 f"{message_path}: no trading date in the file name (LOBSTER's names are "
-                "TICKER_YYYY-MM-DD_start_end_message_N.csv): give the date"
+                "TICKER_YYYY-MM-DD_start_end_message_N.csv): give it with --date"
             )
         date = named["date"]
     if symbol is None:

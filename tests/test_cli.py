@@ -1,0 +1,71 @@
+"""The `mbobench` command as a user runs it: help, data commands, a run and its result file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import shared_file
+from test_bad_input import assert_one_line_error, mbobench
+
+COMMANDS = [[], ["run"], ["data"], ["data", "synth"], ["data", "import-lobster"]]
+
+
+@pytest.mark.parametrize("words", COMMANDS)
+def test_help_on_every_command(words):
+    proc = mbobench(*words, "--help")
+    assert proc.returncode == 0 and "usage: mbobench" in proc.stdout and not proc.stderr
+
+
+def test_help_does_not_import_numba():
+    code = ("import sys; from harness.cli import main\n"
+            "try:\n    main(['run', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print('numba' in sys.modules, 'numpy' in sys.modules)")  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_no_command_prints_help_and_exits_2():
+    proc = mbobench()
+    assert proc.returncode == 2 and "usage: mbobench" in proc.stderr
+
+
+def test_synth_then_run_writes_a_result(tmp_path):
+    data = tmp_path / "s.dbn"
+    assert mbobench("data", "synth", "--events", "3000", "--seed", "2", "-o", data).returncode == 0
+    out = tmp_path / "r.json"
+    proc = mbobench("run", data, "--engine", "baseline", "--engine", "compiled", "-q", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "baseline" in proc.stdout and "compiled" in proc.stdout and "ok" in proc.stdout
+    result = json.loads(out.read_text())
+    names = [m["name"] for m in result["measurements"]]
+    assert names == ["ceiling", "baseline", "compiled"]
+    assert all(m["digest_ok"] for m in result["measurements"][1:])
+    assert result["file"]["records"] >= 3000 and len(result["file"]["sha256"]) == 64
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_synth_refuses_a_name_that_is_not_dbn(tmp_path):
+    proc = mbobench("data", "synth", "--events", "10", "-o", tmp_path / "x.csv")
+    assert proc.returncode == 2 and "must end in .dbn or .dbn.zst" in proc.stderr
+
+
+def test_import_lobster_then_run(tmp_path):
+    message = shared_file("lobster", "AAPL_2012-06-21_34200000_57600000_message_10.csv")
+    book = message.with_name(message.name.replace("message", "orderbook"))
+    out = tmp_path / "aapl.dbn.zst"
+    proc = mbobench("data", "import-lobster", message, "--book", book, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    run = mbobench("run", out, "--strict", "-q", "-o", tmp_path / "r.json")
+    assert run.returncode == 0, run.stderr  # with the book file, no order id is unknown
+
+
+def test_malformed_lobster_line(tmp_path):
+    message = tmp_path / "XYZ_2012-06-21_34200000_57600000_message_1.csv"
+    message.write_text("34200.1,1,11,100,2000000,1\n34200.2,1,12,lots,2000100,-1\n")
+    out = tmp_path / "x.dbn"
+    proc = mbobench("data", "import-lobster", message, "-o", out)
+    assert_one_line_error(proc, f"{message}:2")
+    assert not out.exists()
