@@ -47,14 +47,14 @@ def new_orders(capacity: int) -> np.ndarray:
     return table
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def _home(table, inst, order_id):
     # Fibonacci hashing of the (instrument, id) pair onto the power-of-two table.
     h = (np.uint64(order_id) ^ (np.uint64(inst) << np.uint64(48))) * np.uint64(0x9E3779B97F4A7C15)
     return np.int64(h >> np.uint64(32)) & (table.shape[0] - 1)
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def find_order(table, inst_info, inst, order_id):
     """Slot of a live order of `inst`, or -1."""
     mask = table.shape[0] - 1
@@ -66,7 +66,7 @@ def find_order(table, inst_info, inst, order_id):
     return -1
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def put_order(table, count, inst_info, inst, order_id, side, price, size, stamp):
     """Insert or overwrite an order (the caller has checked the table has room)."""
     mask = table.shape[0] - 1
@@ -86,7 +86,7 @@ def put_order(table, count, inst_info, inst, order_id, side, price, size, stamp)
     table[i].stamp = stamp
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def delete_slot(table, count, i):
     """Empty slot i, shifting later entries of its probe run back (no tombstones)."""
     mask = table.shape[0] - 1
@@ -116,12 +116,12 @@ def rehash(old, new, inst_info):
     return count[0]
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def side_index(side_code):
     return 0 if side_code == BID else 1
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def _find_level(levels, row, n, price):
     # Binary search in a row sorted ascending (bids, even rows) or descending (asks, odd rows):
     # the first position whose price is not before `price` in the row's order.
@@ -137,7 +137,7 @@ def _find_level(levels, row, n, price):
     return lo
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def level_add(levels, level_count, row, price, size):
     """Queue one order of `size` at `price` on a row, creating the level (the row has room)."""
     n = level_count[row]
@@ -156,7 +156,7 @@ def level_add(levels, level_count, row, price, size):
     level_count[row] = n + 1
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False, inline="always")
 def level_sub(levels, level_count, row, price, size, orders):
     """Take `size` and `orders` (0 or 1) off the level at `price`; drop it when no order is left."""
     n = level_count[row]
