@@ -28,7 +28,6 @@ import numba
 import numpy as np
 
 from engines.book import UnknownOrder
-from engines.prefetch import prefetch
 from engines.events import (
     ADD,
     ASK,
@@ -61,6 +60,7 @@ from engines.flatbook import (
     rehash,
     side_index,
 )
+from engines.prefetch import prefetch
 from engines.results import FNV_OFFSET, Results
 from engines.strategies import NEVER, STRATEGIES, imbalance_taker, market_maker
 
