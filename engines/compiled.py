@@ -8,8 +8,9 @@ baseline's. State lives in arrays (`State`); the kernel unpacks them once per ch
 each helper only the arrays it touches. Every function here allocates nothing and is compiled
 without numba's runtime (`_nrt=False`) and inlined into the kernel (`inline="always"`): with
 the runtime, every array handed to a call is reference-counted with atomic operations, which
-cost more than the book work itself (4M against 11M events/s on this machine). When an array is full the kernel stops
-before the record that needs room, the engine grows the array, and the kernel resumes there.
+cost more than the book work itself (4M against 11M events/s on this machine). When an array
+is full the kernel stops before the record that needs room, the engine grows the array, and the
+kernel resumes there.
 
 Reading overlaps processing: the reader runs a couple of chunks ahead on a thread while the
 kernel, which releases the GIL, works (`engines.prefetch`).
