@@ -43,6 +43,7 @@ class Measurement:
     seconds: float
     results: Results | None = None  # None for the ceiling
     digest_ok: bool | None = None  # None when there is no baseline to compare with
+    peak_rss_bytes: int | None = None  # the process's peak RSS during this pass (Linux only)
 
     @property
     def events_per_s(self) -> float:
@@ -95,16 +96,42 @@ def run_file(
 
 
 def _measure(name, engine, path, chunk_records, strict, progress) -> Measurement:
+    _reset_peak_rss()
+    chunks = _tracked(Reader(path, chunk_records).chunks(), progress)
     if engine is None:
         start = time.perf_counter()
-        events, _ = read_ceiling(_tracked(Reader(path, chunk_records).chunks(), progress))
-        return Measurement(name, events, time.perf_counter() - start)
-    start = time.perf_counter()
+        events, _ = read_ceiling(chunks)
+        m = Measurement(name, events, time.perf_counter() - start)
+    else:
+        start = time.perf_counter()
+        try:
+            results = engine.run(chunks, strict)
+        except UnknownOrder as exc:
+            raise InputError(_locate_unknown(path, exc)) from None
+        m = Measurement(name, results.events, time.perf_counter() - start, results)
+    m.peak_rss_bytes = _peak_rss()
+    return m
+
+
+def _reset_peak_rss() -> None:
+    """Start a new RSS high-water mark for this process (Linux: /proc/self/clear_refs)."""
     try:
-        results = engine.run(_tracked(Reader(path, chunk_records).chunks(), progress), strict)
-    except UnknownOrder as exc:
-        raise InputError(_locate_unknown(path, exc)) from None
-    return Measurement(name, results.events, time.perf_counter() - start, results)
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def _peak_rss() -> int | None:
+    """The process's RSS high-water mark since the last reset, in bytes (VmHWM)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def _tracked(chunks: Iterator[np.ndarray], progress: Progress | None) -> Iterator[np.ndarray]:
@@ -178,6 +205,7 @@ def to_json(run: Run) -> dict:
             "speedup_over_baseline": m.events_per_s / baseline.events_per_s
             if baseline and m.digest_ok is not False else None,
             "digest_ok": m.digest_ok,
+            "peak_rss_bytes": m.peak_rss_bytes,
         }  # fmt: skip
         if m.results is not None:
             row["results"] = m.results.to_dict()

@@ -14,6 +14,7 @@ def run_table(document: dict) -> Table:
     table.add_column("events/s", justify="right", style="cyan")
     table.add_column("x ceiling", justify="right")
     table.add_column("x baseline", justify="right")
+    table.add_column("peak MB", justify="right")
     table.add_column("unknown", justify="right")
     table.add_column("fills", justify="right")
     table.add_column("digest")
@@ -28,6 +29,7 @@ def run_table(document: dict) -> Table:
             _num(row["events_per_s"], "{:,.0f}"),
             _num(row["ratio_to_ceiling"], "{:.3f}"),
             _num(row["speedup_over_baseline"], "{:.2f}x") if results else "",
+            _num(row.get("peak_rss_bytes") and row["peak_rss_bytes"] / 1e6, "{:,.0f}"),
             f"{results['unknown_orders']:,}" if results else "",
             f"{fills:,}" if fills is not None else "",
             f"{results['digest']} {mark}" if results else "",
