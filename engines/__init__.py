@@ -13,8 +13,9 @@ Each chunk is a numpy array of `engines.events.MBO_DTYPE` (DBN MBO records, in f
 the baseline's on the same input. `strict` makes an unknown order id an error
 (`engines.book.UnknownOrder`) instead of a count.
 
-`ENGINES` maps each built-in name to its module and class; `load_engine` also takes
-`package.module:Class` for an engine of your own.
+`ENGINES` maps each built-in name to its module and class. An engine of your own is named by
+`package.module:Class`, or registered under a name by an installed package in the entry-point
+group `mbobench.engines`; `load_engine` takes all three.
 """
 
 from __future__ import annotations
@@ -59,9 +60,22 @@ class EngineNotFound(LookupError):
     """An engine name or `module:Class` that does not lead to an engine."""
 
 
+ENTRY_POINT_GROUP = "mbobench.engines"
+
+
+def available_engines() -> dict[str, str]:
+    """Built-in engines, then those installed packages declare in the `mbobench.engines` group."""
+    from importlib.metadata import entry_points
+
+    found = dict(ENGINES)
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(entry.name, entry.value)
+    return found
+
+
 def load_engine(spec: str) -> Engine:
-    """An engine instance from a built-in name or a `package.module:Class` path."""
-    target = ENGINES.get(spec, spec)
+    """An engine instance from a name (built-in or entry point) or a `package.module:Class`."""
+    target = ENGINES.get(spec) or available_engines().get(spec, spec)
     module_name, _, class_name = target.partition(":")
     if not class_name:
         raise EngineNotFound(f"unknown engine {spec!r}")

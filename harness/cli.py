@@ -9,6 +9,7 @@ stays fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     err = Console(stderr=True, quiet=args.quiet)
     config = load_config(args.config)
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # a user's `module:Class` beside them, as uvicorn does
     path = args.file
     if path is None:
         from harness.dataset import default_file
@@ -52,9 +55,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             run = run_file(path, specs, strict=args.strict, chunk_records=config["chunk_records"],
                            repeat=args.repeat, on_start=on_start)  # fmt: skip
         except EngineNotFound as exc:
-            from engines import ENGINES
+            from engines import available_engines
 
-            raise InputError(f"{exc}; available engines: {', '.join(ENGINES)}") from None
+            names = ", ".join(available_engines())
+            raise InputError(f"{exc}; available engines: {names}") from None
     document = to_json(run)
     out_console = Console()
     if not out_console.is_terminal:
@@ -64,7 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     write_json_atomic(document, out)
     err.print(f"result written to {out}")
     if run.wrong:
-        err.print(f"[red]wrong digest: {', '.join(run.wrong)}[/red] (speed not reported)")
+        # Not a progress message: --quiet does not silence it.
+        print(f"mbobench: wrong digest: {', '.join(run.wrong)} (speed not reported)",
+              file=sys.stderr)  # fmt: skip
         return 1
     return 0
 
