@@ -136,7 +136,7 @@ def top(levels, level_count, inst):
     b, a = 2 * inst, 2 * inst + 1
     nb, na = level_count[b], level_count[a]
     bid = levels[b, nb - 1, PRICE] if nb else NO_BID
-    ask = levels[a, na - 1, PRICE] if na else NO_ASK
+    ask = -levels[a, na - 1, PRICE] if na else NO_ASK  # asks are stored negated
     bid_size = levels[b, nb - 1, SIZE] if nb else 0
     ask_size = levels[a, na - 1, SIZE] if na else 0
     return bid, ask, bid_size, ask_size
@@ -415,4 +415,6 @@ def warm_up() -> None:
     for chunk in (writable, readonly):
         for strict in (False, True):
             run_chunk(chunk, 0, new_state(), strict)
+    state = new_state(1, 2, 1)
+    rehash(state.orders, new_orders(4), state.inst_info)  # the table's growth, too
     CompiledEngine.compile_seconds = time.perf_counter() - start

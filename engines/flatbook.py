@@ -5,9 +5,9 @@
   table: it bumps the instrument's generation, and an order of an older generation reads as
   absent (it is dropped when the table is rebuilt, and overwritten when its slot is reused).
 - Price levels: per instrument and side, one row of `levels` (price, size, order count)
-  sorted so that the best price is the last element (bids ascending, asks descending). The
-  touch, where most changes happen, is at the end of the row: an insert or delete there moves
-  few elements.
+  sorted ascending with the best price last; ask prices are stored negated (`level_key`) so
+  that both sides sort the same way. The touch, where most changes happen, is at the end of
+  the row: an insert or delete there moves few elements, and a search starts there.
 - Every add takes the instrument's next queue stamp, as in `engines.book`.
 
 The caller checks for room before a record is applied, and grows the arrays when there is none.
@@ -29,6 +29,7 @@ ORDER_DTYPE = np.dtype(
         ("price", "<i8"),
         ("size", "<i8"),
         ("stamp", "<i8"),
+        ("pad", "<i8"),  # 64 bytes: a slot never straddles two cache lines
     ]
 )
 
@@ -122,15 +123,24 @@ def side_index(side_code):
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def _find_level(levels, row, n, price):
-    # Binary search in a row sorted ascending (bids, even rows) or descending (asks, odd rows):
-    # the first position whose price is not before `price` in the row's order.
-    ask = row & 1
-    lo, hi = 0, n
+def level_key(row, price):
+    """A price as a row stores it: asks negated, so every row ascends towards its touch."""
+    return price if row & 1 == 0 else -price
+
+
+@numba.njit(cache=True, _nrt=False, inline="always")
+def _find_level(levels, row, n, key):
+    # The first position whose key is >= `key`. Most changes are at or near the touch, at the
+    # end of the row: scan back a few levels from there before a binary search of the rest.
+    i = n
+    while i > 0 and n - i < 8 and levels[row, i - 1, PRICE] >= key:
+        i -= 1
+    if i == 0 or levels[row, i - 1, PRICE] < key:
+        return i
+    lo, hi = 0, i
     while lo < hi:
         mid = (lo + hi) >> 1
-        p = levels[row, mid, PRICE]
-        if (p > price) if ask else (p < price):
+        if levels[row, mid, PRICE] < key:
             lo = mid + 1
         else:
             hi = mid
@@ -141,8 +151,9 @@ def _find_level(levels, row, n, price):
 def level_add(levels, level_count, row, price, size):
     """Queue one order of `size` at `price` on a row, creating the level (the row has room)."""
     n = level_count[row]
-    k = _find_level(levels, row, n, price)
-    if k < n and levels[row, k, PRICE] == price:
+    key = level_key(row, price)
+    k = _find_level(levels, row, n, key)
+    if k < n and levels[row, k, PRICE] == key:
         levels[row, k, SIZE] += size
         levels[row, k, ORDERS] += 1
         return
@@ -150,7 +161,7 @@ def level_add(levels, level_count, row, price, size):
         levels[row, j, PRICE] = levels[row, j - 1, PRICE]
         levels[row, j, SIZE] = levels[row, j - 1, SIZE]
         levels[row, j, ORDERS] = levels[row, j - 1, ORDERS]
-    levels[row, k, PRICE] = price
+    levels[row, k, PRICE] = key
     levels[row, k, SIZE] = size
     levels[row, k, ORDERS] = 1
     level_count[row] = n + 1
@@ -160,7 +171,7 @@ def level_add(levels, level_count, row, price, size):
 def level_sub(levels, level_count, row, price, size, orders):
     """Take `size` and `orders` (0 or 1) off the level at `price`; drop it when no order is left."""
     n = level_count[row]
-    k = _find_level(levels, row, n, price)
+    k = _find_level(levels, row, n, level_key(row, price))
     levels[row, k, SIZE] -= size
     levels[row, k, ORDERS] -= orders
     if levels[row, k, ORDERS] == 0:

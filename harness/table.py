@@ -34,6 +34,10 @@ def run_table(document: dict) -> Table:
             f"{fills:,}" if fills is not None else "",
             f"{results['digest']} {mark}" if results else "",
         )
+    compiled = [f"{r['name']} {r['compile_seconds']:.1f} s" for r in document["measurements"]
+                if r.get("compile_seconds")]  # fmt: skip
+    if compiled:
+        table.caption = "compilation, outside the timings: " + ", ".join(compiled)
     return table
 
 
