@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 from harness.errors import InputError
@@ -23,56 +24,60 @@ EPILOG = (
 
 def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 
-    from engines import EngineNotFound
     from harness.config import load_config
-    from harness.runner import run_file, to_json, write_json_atomic
+    from harness.resultfile import load_result
+    from harness.runner import Settings, run_suite, write_suite
     from harness.table import run_table
 
     err = Console(stderr=True, quiet=args.quiet)
     config = load_config(args.config)
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # a user's `module:Class` beside them, as uvicorn does
-    path = args.file
-    if path is None:
+    files = [args.file] if args.file else [Path(f) for f in config["files"]]
+    if not files:
         from harness.dataset import default_file
 
         with err.status("generating the default data set (once)..."):
             path, made = default_file(config["default_events"])
         if made:
             err.print(f"generated {path}")
-    specs = args.engine or config["engines"]
-    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=err, transient=True) as progress:
+        files = [path]
+    preset = "fast" if args.fast else "rigorous" if args.rigorous else config["preset"]
+    settings = Settings(preset=preset, processes=args.processes or config["processes"],
+                        values=args.values or config["values"], loops=args.loops,
+                        strict=args.strict, chunk_records=config["chunk_records"])  # fmt: skip
+    out = args.output or Path("reports") / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    if out.exists() and not args.force:
+        raise InputError(f"{out}: already exists (use --force to replace it)")
+    columns = (SpinnerColumn(), "[progress.description]{task.description}", TimeElapsedColumn())
+    with Progress(*columns, console=err) as progress:
 
-        def on_start(name: str, total: int | None):
-            task = progress.add_task(name, total=total)
-            return lambda n: progress.advance(task, n)
+        def on_start(label: str):
+            task = progress.add_task(label, total=1)
+            return lambda: progress.update(task, completed=1)
 
-        try:
-            run = run_file(path, specs, strict=args.strict, chunk_records=config["chunk_records"],
-                           repeat=args.repeat, on_start=on_start)  # fmt: skip
-        except EngineNotFound as exc:
-            from engines import available_engines
-
-            names = ", ".join(available_engines())
-            raise InputError(f"{exc}; available engines: {names}") from None
-    document = to_json(run)
-    out_console = Console()
-    if not out_console.is_terminal:
-        out_console.width = 120
-    out_console.print(run_table(document))
-    out = args.output or Path("reports") / f"run-{path.name.split('.')[0]}.json"
-    write_json_atomic(document, out)
+        suite = run_suite(files, args.engine or config["engines"], settings, on_start)
+    write_suite(suite, out, force=args.force)
+    result = load_result(out)
+    _console_out().print(run_table(result))
     err.print(f"result written to {out}")
-    if run.wrong:
+    if result.wrong:
         # Not a progress message: --quiet does not silence it.
-        print(f"mbobench: wrong digest: {', '.join(run.wrong)} (speed not reported)",
-              file=sys.stderr)  # fmt: skip
+        names = ", ".join(f"{r.file}/{r.engine}" for r in result.wrong)
+        print(f"mbobench: wrong digest: {names} (speed not reported)", file=sys.stderr)
         return 1
     return 0
+
+
+def _console_out():
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console.width = 120
+    return console
 
 
 def cmd_data_synth(args: argparse.Namespace) -> int:
@@ -134,8 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="make a cancel or modify of an unknown order id an error",
     )
-    run.add_argument("--repeat", type=_positive, default=1, help="passes each; the best counts")
-    run.add_argument("-o", "--output", type=Path, help="result JSON (default: reports/run-*.json)")
+    run.add_argument("--fast", action="store_true", help="pyperf's fast preset")
+    run.add_argument("--rigorous", action="store_true", help="pyperf's rigorous preset")
+    run.add_argument("--processes", type=_positive, help="pyperf worker processes per engine")
+    run.add_argument("--values", type=_positive, help="pyperf values per process")
+    run.add_argument("--loops", type=_positive, help="passes per value (default: calibrated)")
+    run.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="result file, pyperf JSON (default: reports/run-DATE-TIME.json)",
+    )
+    run.add_argument("--force", action="store_true", help="replace an existing result file")
     run.add_argument("--config", type=Path, help="a TOML settings file ([tool.mbobench])")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     run.set_defaults(func=cmd_run)  # fmt: skip

@@ -14,8 +14,12 @@ from harness.errors import InputError
 # key -> (type, default)
 KEYS: dict[str, tuple[type, object]] = {
     "chunk_records": (int, 65_536),
-    "default_events": (int, 1_000_000),
+    "default_events": (int, 500_000),
     "engines": (list, ["baseline", "direct", "batch", "preallocated", "lockless", "compiled"]),
+    "files": (list, []),  # DBN files of the suite (none: the embedded default)
+    "preset": (str, "default"),  # pyperf's: "fast", "default" or "rigorous"
+    "processes": (int, 0),  # pyperf worker processes (0: the preset's)
+    "values": (int, 0),  # pyperf values per process (0: the preset's)
 }
 
 

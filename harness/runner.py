@@ -1,129 +1,181 @@
-"""Measuring the reading ceiling and engines on one file, in one run, and saving the result.
+"""Measuring a suite: the reading ceiling and every engine on every file, with pyperf.
 
-Each measurement opens and reads the file inside the timed region (reading is part of an
-engine's end-to-end time, as it is of the ceiling's). Numba kernels are loaded before any timing.
-The result is a JSON document written to a temporary file and renamed into place.
+Each (file, engine) pair is one pyperf benchmark, run by `python -m harness.bench` in its own
+processes (pyperf's parent and workers), so that pyperf's command line never meets mbobench's
+and every engine starts from a fresh interpreter. The parts are merged into one pyperf
+benchmark suite with mbobench's metadata (the file, its SHA-256 and event count, the engine,
+its digest and whether it matches the baseline's, the ceiling, peak memory, machine, commit),
+written to a temporary file and renamed: `python -m pyperf stats|show|compare_to` read it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import platform
+import subprocess
+import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
-from engines import load_engine
-from engines.book import Book, UnknownOrder
-from engines.events import rows
-from engines.results import Results
-from harness.ceiling import read_ceiling
 from harness.errors import InputError
 from harness.reader import DEFAULT_CHUNK_RECORDS, Reader
 
 CEILING = "ceiling"
-FORMAT_VERSION = 1
-
-Progress = Callable[[int], None]  # called with the number of records just delivered
-
-
-@dataclass
-class Measurement:
-    """One timed pass of the ceiling or an engine over the file."""
-
-    name: str
-    events: int
-    seconds: float
-    results: Results | None = None  # None for the ceiling
-    digest_ok: bool | None = None  # None when there is no baseline to compare with
-    peak_rss_bytes: int | None = None  # the process's peak RSS during this pass (Linux only)
-    compile_seconds: float | None = None  # the engine's compilation, never in `seconds`
-
-    @property
-    def events_per_s(self) -> float:
-        return self.events / self.seconds if self.seconds > 0 else 0.0
+BASELINE = "baseline"
+ERROR_PREFIX = "mbobench-error: "  # how a worker reports a user's mistake to the parent
+# pyperf gives its workers a minimal environment: these variables pass through.
+INHERITED = ("PYTHONPATH", "MBOBENCH_BATCH", "MBOBENCH_CACHE", "MBOBENCH_SLOWDOWN",
+             "NUMBA_CACHE_DIR", "NUMBA_DISABLE_JIT", "NUMBA_BOUNDSCHECK")  # fmt: skip
 
 
 @dataclass
-class Run:
-    """The ceiling and every engine measured on one file."""
+class Settings:
+    """How to measure: pyperf's preset and counts, and the engines' options."""
 
-    path: Path
-    records: int
-    sha256: str
-    measurements: list[Measurement] = field(default_factory=list)
+    preset: str = "default"  # "fast", "default" or "rigorous", as pyperf has them
+    processes: int | None = None  # pyperf --processes (None: the preset's)
+    values: int | None = None  # pyperf --values
+    loops: int | None = None  # pyperf --loops (None: calibrated)
+    strict: bool = False
+    chunk_records: int = DEFAULT_CHUNK_RECORDS
+    extra: list[str] = field(default_factory=list)  # further pyperf options
 
-    @property
-    def ceiling(self) -> Measurement:
-        return next(m for m in self.measurements if m.name == CEILING)
-
-    @property
-    def wrong(self) -> list[str]:
-        return [m.name for m in self.measurements if m.digest_ok is False]
-
-
-def run_file(
-    path: Path,
-    engine_specs: list[str],
-    *,
-    strict: bool = False,
-    chunk_records: int = DEFAULT_CHUNK_RECORDS,
-    repeat: int = 1,
-    on_start: Callable[[str, int | None], Progress] | None = None,
-) -> Run:
-    """Measure the ceiling and each engine on `path`; the best of `repeat` passes each."""
-    engines = [load_engine(spec) for spec in engine_specs]
-    reader = Reader(path, chunk_records)  # checks the file before anything is timed
-    _warm_up()
-    first = next(iter(reader), None)
-    for engine in engines:  # an untimed pass over the first chunk: first-call costs go here
-        if first is not None:
-            _run_engine(engine, [first], path, strict)
-    run = Run(path, 0, sha256_of(path))
-    for name, job in [(CEILING, None)] + [(e.name, e) for e in engines]:
-        best: Measurement | None = None
-        for _ in range(repeat):
-            progress = on_start(name, reader.record_count) if on_start else None
-            m = _measure(name, job, path, chunk_records, strict, progress)
-            if best is None or m.seconds < best.seconds:
-                best = m
-        run.measurements.append(best)
-    run.records = run.ceiling.events
-    _check_digests(run)
-    return run
+    def pyperf_args(self) -> list[str]:
+        args = {"fast": ["--fast"], "rigorous": ["--rigorous"]}.get(self.preset, [])
+        args += ["--inherit-environ", ",".join(INHERITED)]
+        for flag, value in (("--processes", self.processes), ("--values", self.values),
+                            ("--loops", self.loops)):  # fmt: skip
+            if value is not None:
+                args += [flag, str(value)]
+        return args + self.extra
 
 
-def _measure(name, engine, path, chunk_records, strict, progress) -> Measurement:
-    _reset_peak_rss()
-    chunks = _tracked(Reader(path, chunk_records).chunks(), progress)
-    if engine is None:
-        start = time.perf_counter()
-        events, _ = read_ceiling(chunks)
-        m = Measurement(name, events, time.perf_counter() - start)
-    else:
-        start = time.perf_counter()
-        results = _run_engine(engine, chunks, path, strict)
-        m = Measurement(name, results.events, time.perf_counter() - start, results)
-        m.compile_seconds = getattr(engine, "compile_seconds", None)
-    m.peak_rss_bytes = _peak_rss()
-    return m
+Started = Callable[[str], Callable[[], None]]  # on_start(label) -> on_done()
 
 
-def _run_engine(engine, chunks, path: Path, strict: bool) -> Results:
+def run_suite(files: list[Path], engines: list[str], settings: Settings,
+              on_start: Started | None = None):  # fmt: skip
+    """Measure the ceiling and `engines` on each file; a pyperf BenchmarkSuite."""
+    import pyperf
+
+    from engines import EngineNotFound, load_engine
+
+    for spec in engines:  # fail before measuring anything
+        if spec.startswith("cmd:"):
+            continue
+        try:
+            load_engine(spec)
+        except EngineNotFound as exc:
+            from engines import available_engines
+
+            names = ", ".join(available_engines())
+            raise InputError(f"{exc}; available engines: {names}") from None
+    commit = _commit()
+    benchmarks = []
+    with tempfile.TemporaryDirectory(prefix="mbobench-") as tmp:
+        for path in files:
+            Reader(path)  # a bad file is reported before anything runs
+            sha = sha256_of(path)
+            part_benchmarks = []
+            for engine in [CEILING, *engines]:
+                label = f"{path.name}/{_short(engine)}"
+                done = on_start(label) if on_start else None
+                part = Path(tmp) / f"{len(benchmarks) + len(part_benchmarks)}.json"
+                bench = _measure(path, engine, label, part, settings)
+                if done:
+                    done()
+                extra = {"mbobench_sha256": sha, "mbobench_file": str(path)}
+                if commit:
+                    extra["mbobench_commit"] = commit
+                bench.update_metadata(extra)
+                part_benchmarks.append(bench)
+            _annotate(part_benchmarks)
+            benchmarks += part_benchmarks
+    return pyperf.BenchmarkSuite(benchmarks)
+
+
+def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings):
+    import pyperf
+
+    if engine.startswith("cmd:"):
+        from harness.command import measure_command
+
+        return measure_command(engine[4:], path, label, part, settings)
+    cmd = [sys.executable, "-m", "harness.bench", "--engine", engine, "--input", str(path),
+           "--name", label, "--chunk-records", str(settings.chunk_records), "--quiet",
+           "-o", str(part), *settings.pyperf_args()]  # fmt: skip
+    if settings.strict:
+        cmd.append("--strict")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_worker_env())
+    if proc.returncode != 0:
+        raise InputError(_worker_error(proc.stderr, f"{label}: the benchmark failed"))
+    return pyperf.Benchmark.load(str(part))
+
+
+def _annotate(benchmarks: list) -> None:
+    """Per benchmark: its digest and whether it is the baseline's; events; the ceiling; memory."""
+    ceiling = next(b for b in benchmarks if b.get_metadata()["mbobench_engine"] == CEILING)
+    baseline = next((b for b in benchmarks
+                     if b.get_metadata()["mbobench_engine"] == BASELINE), None)  # fmt: skip
+    reference = run_value(baseline, "mbobench_digest") if baseline else None
+    ceiling_eps = events_of(ceiling) / ceiling.mean()
+    for bench in benchmarks:
+        extra: dict = {"mbobench_ceiling_events_per_s": ceiling_eps}
+        digests = {run.get_metadata().get("mbobench_digest") for run in bench.get_runs()
+                   if run.values} - {None}  # fmt: skip
+        if len(digests) > 1:
+            extra["mbobench_digest_ok"] = "no"  # the engine is not even deterministic
+        elif digests:
+            digest = digests.pop()
+            extra["mbobench_digest"] = digest
+            if reference is not None:
+                extra["mbobench_digest_ok"] = "yes" if digest == reference else "no"
+        peaks = [run.get_metadata().get("mbobench_peak_rss", 0) for run in bench.get_runs()]
+        if any(peaks):
+            extra["mbobench_peak_rss"] = max(peaks)
+        bench.update_metadata(extra)
+
+
+def run_value(bench, name: str):
+    """A metadata value of the benchmark's runs with values (they all carry the same one)."""
+    for run in bench.get_runs():
+        if run.values and name in run.get_metadata():
+            return run.get_metadata()[name]
+    return bench.get_metadata().get(name)
+
+
+def events_of(bench) -> int:
+    return int(run_value(bench, "mbobench_events"))
+
+
+def write_suite(suite, path: Path, force: bool = False) -> Path:
+    """Dump a pyperf suite to a temporary file beside `path`, then rename it into place."""
+    if path.exists() and not force:
+        raise InputError(f"{path}: already exists (use --force to replace it)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        return engine.run(chunks, strict)
-    except UnknownOrder as exc:
-        raise InputError(_locate_unknown(path, exc)) from None
+        suite.dump(tmp, replace=True)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
 
 
-def _reset_peak_rss() -> None:
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def reset_peak_rss() -> None:
     """Start a new RSS high-water mark for this process (Linux: /proc/self/clear_refs)."""
     try:
         with open("/proc/self/clear_refs", "w") as f:
@@ -132,7 +184,7 @@ def _reset_peak_rss() -> None:
         pass
 
 
-def _peak_rss() -> int | None:
+def peak_rss() -> int | None:
     """The process's RSS high-water mark since the last reset, in bytes (VmHWM)."""
     try:
         with open("/proc/self/status") as f:
@@ -144,107 +196,32 @@ def _peak_rss() -> int | None:
     return None
 
 
-def _tracked(chunks: Iterator[np.ndarray], progress: Progress | None) -> Iterator[np.ndarray]:
-    for chunk in chunks:
-        yield chunk
-        if progress is not None:
-            progress(len(chunk))
+def _worker_error(stderr: str, fallback: str) -> str:
+    for line in reversed(stderr.splitlines()):
+        if ERROR_PREFIX in line:
+            return line.split(ERROR_PREFIX, 1)[1]
+    tail = stderr.strip().splitlines()[-1:] or ["no output"]
+    return f"{fallback} ({tail[0]})"
 
 
-def _check_digests(run: Run) -> None:
-    reference = next((m for m in run.measurements if m.name == "baseline"), None)
-    if reference is None:
-        return
-    for m in run.measurements:
-        if m.results is not None:
-            m.digest_ok = m.results.digest == reference.results.digest and (
-                m.results.events == reference.results.events
-            )
+def _worker_env() -> dict:
+    """The environment for pyperf: our packages importable from wherever mbobench runs."""
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parent.parent)
+    paths = [os.getcwd(), here] + env.get("PYTHONPATH", "").split(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    return env
 
 
-def _locate_unknown(path: Path, exc: UnknownOrder) -> str:
-    """The message for a strict run's unknown order id, with the record that named it."""
-    books: dict[int, Book] = {}
-    index = 0
-    for chunk in Reader(path):
-        for _, key, action, side, price, size, order_id, flags in rows(chunk):
-            book = books.get(key) or books.setdefault(key, Book(strict=True))
-            try:
-                book.apply(action, side, price, size, order_id, flags)
-            except UnknownOrder:
-                return f"{path}: record {index}: {exc} (--strict)"
-            if flags & 0x80:
-                book.in_snapshot = False
-            index += 1
-    return f"{path}: {exc} (--strict)"
+def _short(engine: str) -> str:
+    return engine.split(":")[-1] if not engine.startswith("cmd:") else engine
 
 
-def _warm_up() -> None:
-    """Load the reader's jitted kernels (from numba's cache) before anything is timed."""
-    from engines.events import MBO_DTYPE
-    from harness._kernels import first_bad_record, touch_fields
-
-    writable = np.zeros(1, MBO_DTYPE)
-    readonly = np.frombuffer(writable.tobytes(), MBO_DTYPE)  # numba types these apart
-    for chunk in (writable, readonly):
-        first_bad_record(chunk, 14, np.zeros(256, np.bool_), np.zeros(256, np.bool_))
-        touch_fields(chunk)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def to_json(run: Run) -> dict:
-    """The result document: the file, the machine, and each measurement."""
-    ceiling = run.ceiling.events_per_s
-    baseline = next((m for m in run.measurements if m.name == "baseline"), None)
-    rows_out = []
-    for m in run.measurements:
-        row = {
-            "name": m.name,
-            "events": m.events,
-            "seconds": m.seconds,
-            "events_per_s": m.events_per_s if m.digest_ok is not False else None,
-            "ratio_to_ceiling": m.events_per_s / ceiling if ceiling and m.digest_ok is not False
-            else None,
-            "speedup_over_baseline": m.events_per_s / baseline.events_per_s
-            if baseline and m.digest_ok is not False else None,
-            "digest_ok": m.digest_ok,
-            "peak_rss_bytes": m.peak_rss_bytes,
-            "compile_seconds": m.compile_seconds,
-        }  # fmt: skip
-        if m.results is not None:
-            row["results"] = m.results.to_dict()
-        rows_out.append(row)
-    return {
-        "mbobench_result": FORMAT_VERSION,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "file": {"path": str(run.path), "sha256": run.sha256, "records": run.records},
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-        },
-        "measurements": rows_out,
-    }
-
-
-def write_json_atomic(document: dict, path: Path) -> Path:
-    """Write JSON to a temporary file beside `path`, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _commit() -> str | None:
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(document, f, indent=2)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+        here = Path(__file__).resolve().parent
+        proc = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                              text=True, cwd=here, timeout=10)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.strip() or None if proc.returncode == 0 else None

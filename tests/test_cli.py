@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
 import pytest
 from conftest import shared_file
-from test_bad_input import assert_one_line_error, mbobench
+from test_bad_input import QUICK, assert_one_line_error, mbobench
+
+from harness.resultfile import load_result
 
 COMMANDS = [[], ["run"], ["data"], ["data", "synth"], ["data", "import-lobster"]]
 
@@ -36,15 +37,24 @@ def test_synth_then_run_writes_a_result(tmp_path):
     data = tmp_path / "s.dbn"
     assert mbobench("data", "synth", "--events", "3000", "--seed", "2", "-o", data).returncode == 0
     out = tmp_path / "r.json"
-    proc = mbobench("run", data, "--engine", "baseline", "--engine", "compiled", "-q", "-o", out)
+    proc = mbobench("run", data, "--engine", "baseline", "--engine", "compiled", "-q", "-o", out,
+                    *QUICK)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "baseline" in proc.stdout and "compiled" in proc.stdout and "ok" in proc.stdout
-    result = json.loads(out.read_text())
-    names = [m["name"] for m in result["measurements"]]
-    assert names == ["ceiling", "baseline", "compiled"]
-    assert all(m["digest_ok"] for m in result["measurements"][1:])
-    assert result["file"]["records"] >= 3000 and len(result["file"]["sha256"]) == 64
+    result = load_result(out)
+    assert [r.engine for r in result.rows] == ["ceiling", "baseline", "compiled"]
+    assert [r.digest_ok for r in result.rows] == [None, True, True]
+    assert all(r.events >= 3000 and r.events_per_s > 0 for r in result.rows)
+    meta = result.suite.get_benchmarks()[1].get_metadata()
+    assert len(meta["mbobench_sha256"]) == 64 and meta["mbobench_engine"] == "baseline"
     assert not list(tmp_path.glob(".*.tmp"))
+    # pyperf's own tools read it as any pyperf file
+    stats = subprocess.run([sys.executable, "-m", "pyperf", "stats", str(out)],
+                           capture_output=True, text=True)  # fmt: skip
+    assert stats.returncode == 0 and "s.dbn/compiled" in stats.stdout
+    # and an existing result is not replaced without --force
+    again = mbobench("run", data, "--engine", "baseline", "-q", "-o", out, *QUICK)
+    assert_one_line_error(again, "already exists")
 
 
 def test_synth_refuses_a_name_that_is_not_dbn(tmp_path):
@@ -58,7 +68,7 @@ def test_import_lobster_then_run(tmp_path):
     out = tmp_path / "aapl.dbn.zst"
     proc = mbobench("data", "import-lobster", message, "--book", book, "-o", out)
     assert proc.returncode == 0, proc.stderr
-    run = mbobench("run", out, "--strict", "-q", "-o", tmp_path / "r.json")
+    run = mbobench("run", out, "--strict", "-q", "-o", tmp_path / "r.json", *QUICK)
     assert run.returncode == 0, run.stderr  # with the book file, no order id is unknown
 
 

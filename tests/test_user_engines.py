@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, mbo_records, write_small_dbn
-from test_bad_input import assert_one_line_error
+from test_bad_input import QUICK, assert_one_line_error
+
+from harness.resultfile import load_result
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
@@ -22,6 +23,8 @@ def small_file(tmp_path: Path) -> Path:
 
 
 def mbobench_in(cwd: Path, *args, env=None) -> subprocess.CompletedProcess:
+    if args and args[0] == "run":
+        args = (*args, *QUICK)
     return subprocess.run([sys.executable, "-m", "harness.cli", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, env=env)  # fmt: skip
 
@@ -34,8 +37,7 @@ def test_every_example_engine_passes_the_digest_check(tmp_path, example):
     proc = mbobench_in(ROOT, "run", small_file(tmp_path), "--engine", "baseline", "--engine",
                        spec, "-q", "-o", out)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    rows = json.loads(out.read_text())["measurements"]
-    assert [r["digest_ok"] for r in rows] == [None, True, True]
+    assert [r.digest_ok for r in load_result(out).rows] == [None, True, True]
 
 
 def test_engine_module_in_the_working_directory(tmp_path):
@@ -89,5 +91,5 @@ def test_a_wrong_engine_is_marked_and_fails_the_run(tmp_path):
     proc = mbobench_in(tmp_path, "run", small_file(tmp_path), "--engine", "baseline",
                        "--engine", "wrong:Wrong", "-q", "-o", out)  # fmt: skip
     assert proc.returncode == 1 and "WRONG" in proc.stdout and "wrong digest" in proc.stderr
-    wrong = json.loads(out.read_text())["measurements"][2]
-    assert wrong["digest_ok"] is False and wrong["events_per_s"] is None
+    wrong = load_result(out).rows[2]
+    assert wrong.engine == "wrong:Wrong" and wrong.digest_ok is False

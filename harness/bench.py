@@ -1,0 +1,141 @@
+"""One pyperf benchmark: an engine (or the reading ceiling) on one file, in pyperf's workers.
+
+Run as its own program, `python -m harness.bench --engine NAME --input FILE [pyperf options]`,
+so that pyperf's command line (presets, processes, values, `-o`) is pyperf's alone: `mbobench
+run` calls it once per engine and file and merges the results. pyperf's parent process spawns
+workers of this same module; each worker first runs the engine once untimed (a warm-up that
+also gives the digest, the event count and the peak RSS, recorded as run metadata), then
+times whole passes over the file: open, read, decode and process, inside the timed region.
+Compilation happens in the warm-up, never in a value.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+CEILING = "ceiling"
+DEFAULT_PROCESSES = 3  # mbobench's default preset; pyperf's --fast / --rigorous still apply
+DEFAULT_VALUES = 3
+
+
+def pass_args(cmd: list[str], args) -> None:
+    """pyperf's hook: our own options, handed on to each worker's command line."""
+    cmd.extend(["--engine", args.engine, "--input", args.input])
+    cmd.extend(["--chunk-records", str(args.chunk_records)])
+    if args.name:
+        cmd.extend(["--name", args.name])
+    if args.strict:
+        cmd.append("--strict")
+
+
+def time_passes(loops: int, job) -> float:
+    """Seconds for `loops` whole passes of `job` over the file."""
+    start = time.perf_counter()
+    for _ in range(loops):
+        job()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    import pyperf
+
+    runner = pyperf.Runner(
+        processes=DEFAULT_PROCESSES,
+        values=DEFAULT_VALUES,
+        warmups=0,  # each worker's untimed first pass (in _prepare) is its warm-up
+        program_args=("-m", "harness.bench"),  # pyperf puts sys.executable in front
+        add_cmdline_args=pass_args,
+    )
+    parser = runner.argparser
+    parser.add_argument("--engine", required=True, help="engine name, module:Class, or ceiling")
+    parser.add_argument("--input", required=True, help="the DBN MBO file")
+    parser.add_argument("--chunk-records", type=int, default=65_536)
+    parser.add_argument("--strict", action="store_true")
+    parser.add_argument("--name", help="the benchmark's name (default: ENGINE)")
+    args = runner.parse_args()
+    metadata = {"mbobench_engine": args.engine, "mbobench_file": args.input}
+    job = None
+    if args.worker:  # only workers load the engine and read the file
+        from engines import EngineNotFound
+        from engines.book import UnknownOrder
+        from harness.errors import InputError
+        from harness.runner import ERROR_PREFIX
+
+        try:
+            job, metadata = _prepare(args, metadata)
+        except UnknownOrder as exc:
+            print(ERROR_PREFIX + locate_unknown(Path(args.input), exc), file=sys.stderr)
+            sys.exit(2)
+        except (InputError, EngineNotFound) as exc:
+            print(f"{ERROR_PREFIX}{exc}", file=sys.stderr)
+            sys.exit(2)
+    runner.bench_time_func(args.name or args.engine, time_passes, job, metadata=metadata)
+
+
+def locate_unknown(path: Path, exc) -> str:
+    """The message for a strict run's unknown order id, with the record that named it."""
+    from engines.book import Book, UnknownOrder
+    from engines.events import F_LAST, rows
+    from harness.reader import Reader
+
+    books: dict[int, Book] = {}
+    index = 0
+    for chunk in Reader(path):
+        for _, key, action, side, price, size, order_id, flags in rows(chunk):
+            book = books.get(key) or books.setdefault(key, Book(strict=True))
+            try:
+                book.apply(action, side, price, size, order_id, flags)
+            except UnknownOrder:
+                return f"{path}: record {index}: {exc} (--strict)"
+            if flags & F_LAST:
+                book.in_snapshot = False
+            index += 1
+    return f"{path}: {exc} (--strict)"
+
+
+def _prepare(args, metadata: dict):
+    from engines import load_engine
+    from harness.ceiling import read_ceiling
+    from harness.reader import Reader
+    from harness.runner import peak_rss, reset_peak_rss
+
+    path = Path(args.input)
+
+    def chunks():
+        return Reader(path, args.chunk_records).chunks()
+
+    if args.engine == CEILING:
+
+        def job():
+            return read_ceiling(chunks())[0]
+
+        events = None
+    else:
+        engine = load_engine(args.engine)
+
+        def job():
+            return engine.run(chunks(), args.strict)
+
+    reset_peak_rss()
+    outcome = job()  # the warm-up: compiles, and tells what the engine computed
+    if args.engine == CEILING:
+        events = outcome
+    else:
+        events = outcome.events
+        metadata["mbobench_digest"] = outcome.digest
+        metadata["mbobench_fills"] = outcome.fills
+        metadata["mbobench_unknown_orders"] = outcome.unknown_orders
+        compile_s = getattr(engine, "compile_seconds", None)
+        if compile_s:
+            metadata["mbobench_compile_seconds"] = float(compile_s)
+    metadata["mbobench_events"] = events
+    rss = peak_rss()
+    if rss:
+        metadata["mbobench_peak_rss"] = rss
+    return job, metadata
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Reading a result file back: a pyperf benchmark suite written by `mbobench run`.
+
+Every later stage (the table, compare, check, the report) starts here, from the file alone.
+A file that is missing, not JSON, not pyperf's, or pyperf's but not mbobench's is an
+`InputError` that names it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import InputError
+from harness.runner import BASELINE, CEILING, events_of, run_value
+
+
+@dataclass
+class Row:
+    """One engine on one file, as measured."""
+
+    file: str
+    engine: str
+    name: str  # the pyperf benchmark's name
+    events: int
+    mean_s: float  # seconds per pass over the file (pyperf's mean)
+    stdev_s: float
+    values_s: list[float]
+    digest: str | None
+    digest_ok: bool | None  # None: no baseline in the run
+    ceiling_events_per_s: float
+    peak_rss: int | None
+    compile_s: float | None
+    unknown_orders: int | None = None
+    fills: int | None = None
+    baseline_events_per_s: float | None = None
+
+    @property
+    def events_per_s(self) -> float:
+        return self.events / self.mean_s
+
+    @property
+    def rsd(self) -> float:
+        """Relative standard deviation of the values."""
+        return self.stdev_s / self.mean_s if self.mean_s else 0.0
+
+    @property
+    def ratio_to_ceiling(self) -> float:
+        return self.events_per_s / self.ceiling_events_per_s
+
+    @property
+    def speedup(self) -> float | None:
+        base = self.baseline_events_per_s
+        return self.events_per_s / base if base else None
+
+    @property
+    def is_ceiling(self) -> bool:
+        return self.engine == CEILING
+
+
+@dataclass
+class Result:
+    path: Path
+    suite: object  # pyperf.BenchmarkSuite
+    rows: list[Row]
+
+    def row(self, file: str, engine: str) -> Row | None:
+        return next((r for r in self.rows if r.file == file and r.engine == engine), None)
+
+    @property
+    def wrong(self) -> list[Row]:
+        return [r for r in self.rows if r.digest_ok is False]
+
+
+def load_result(path: Path) -> Result:
+    """Load and check an mbobench result file."""
+    import pyperf
+
+    if not path.is_file():
+        raise InputError(f"{path}: no such result file")
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a readable JSON result ({exc})") from None
+    if not isinstance(document, dict) or "benchmarks" not in document:
+        raise InputError(f"{path}: not a pyperf result file")
+    try:
+        suite = pyperf.BenchmarkSuite.load(str(path))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: not a valid pyperf result ({exc})") from None
+    rows = []
+    for bench in suite.get_benchmarks():
+        meta = bench.get_metadata()
+        if "mbobench_engine" not in meta or "mbobench_ceiling_events_per_s" not in meta:
+            raise InputError(f"{path}: benchmark {bench.get_name()!r} was not written by mbobench")
+        ok = meta.get("mbobench_digest_ok")
+        rows.append(Row(
+            file=Path(meta["mbobench_file"]).name, engine=meta["mbobench_engine"],
+            name=bench.get_name(), events=events_of(bench), mean_s=bench.mean(),
+            stdev_s=bench.stdev() if bench.get_nvalue() > 1 else 0.0,
+            values_s=list(bench.get_values()), digest=run_value(bench, "mbobench_digest"),
+            digest_ok=None if ok is None else ok == "yes",
+            ceiling_events_per_s=float(meta["mbobench_ceiling_events_per_s"]),
+            peak_rss=meta.get("mbobench_peak_rss"),
+            compile_s=run_value(bench, "mbobench_compile_seconds"),
+            unknown_orders=run_value(bench, "mbobench_unknown_orders"),
+            fills=run_value(bench, "mbobench_fills"),
+        ))  # fmt: skip
+    for row in rows:
+        base = next((r for r in rows if r.file == row.file and r.engine == BASELINE), None)
+        if base is not None:
+            row.baseline_events_per_s = base.events_per_s
+    return Result(path, suite, rows)
