@@ -80,6 +80,63 @@ def _console_out():
     return console
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from harness.compare import compare
+    from harness.resultfile import load_result
+
+    changes = compare(load_result(args.old), load_result(args.new))
+    if args.markdown:
+        print("| file / engine | old events/s | new events/s | change | |\n|---|---|---|---|---|")
+        for c in changes:
+            verdict = "significant" if c.significant else "not significant"
+            print(f"| {c.file} / {c.engine} | {c.old.events_per_s:,.0f} | "
+                  f"{c.new.events_per_s:,.0f} | {c.change:+.1%} | {verdict} |")  # fmt: skip
+        return 0
+    table = Table(title=f"{args.old.name} -> {args.new.name}", title_justify="left")
+    for name in ("file / engine", "old events/s", "new events/s", "change", "t", "verdict"):
+        table.add_column(name, justify="left" if name in ("file / engine", "verdict") else "right")
+    for c in changes:
+        style = "" if not c.significant else "green" if c.change > 0 else "red"
+        verdict = ("faster" if c.change > 0 else "slower") if c.significant else "not significant"
+        table.add_row(f"{c.file} / {c.engine}", f"{c.old.events_per_s:,.0f}",
+                      f"{c.new.events_per_s:,.0f}", f"[{style}]{c.change:+.1%}[/]" if style
+                      else f"{c.change:+.1%}", f"{c.t_score:.1f}", verdict)  # fmt: skip
+    _console_out().print(table)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from harness.config import load_config
+    from harness.gate import evaluate, markdown, validate
+    from harness.resultfile import load_result
+
+    result = load_result(args.result)
+    baseline = load_result(args.baseline) if args.baseline else None
+    source = args.config or Path("pyproject.toml")
+    thresholds = validate(load_config(args.config)["thresholds"], source)
+    checks = evaluate(result, thresholds, baseline)
+    table = Table(title=f"mbobench check {args.result.name}", title_justify="left")
+    for name in ("check", "file / engine", "threshold", "measured", "margin", ""):
+        table.add_column(name)
+    for c in checks:
+        mark = "[green]pass[/]" if c.passed else "[red]FAIL[/]"
+        table.add_row(c.rule, c.subject, c.threshold, c.measured, c.margin, mark)
+    _console_out().print(table)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a") as f:
+            f.write(markdown(checks))
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        print(f"mbobench: check failed: {len(failed)} of {len(checks)} checks", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_data_synth(args: argparse.Namespace) -> int:
     from harness.synth import synthesize
 
@@ -154,6 +211,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="a TOML settings file ([tool.mbobench])")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     run.set_defaults(func=cmd_run)  # fmt: skip
+
+    comp = commands.add_parser(
+        "compare",
+        help="per engine and file, the change in events/s between two results",
+        epilog=EPILOG,
+    )
+    comp.add_argument("old", type=Path, help="the older result (pyperf JSON from `mbobench run`)")
+    comp.add_argument("new", type=Path, help="the newer result")
+    comp.add_argument("--markdown", action="store_true", help="a markdown table, for a PR comment")
+    comp.set_defaults(func=cmd_compare)
+
+    check = commands.add_parser(
+        "check",
+        help="gate a result on the thresholds of the config (exit 1 on failure)",
+        epilog=EPILOG,
+    )
+    check.add_argument("result", type=Path, help="the result to check")
+    check.add_argument("--baseline", type=Path, help="an older result, for max_slowdown")
+    check.add_argument("--config", type=Path, help="a TOML settings file ([tool.mbobench])")
+    check.set_defaults(func=cmd_check)
 
     data = commands.add_parser("data", help="make DBN MBO files", epilog=EPILOG)
     data_commands = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)

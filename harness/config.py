@@ -20,6 +20,7 @@ KEYS: dict[str, tuple[type, object]] = {
     "preset": (str, "default"),  # pyperf's: "fast", "default" or "rigorous"
     "processes": (int, 0),  # pyperf worker processes (0: the preset's)
     "values": (int, 0),  # pyperf values per process (0: the preset's)
+    "thresholds": (dict, {}),  # what `mbobench check` gates on: see harness/gate.py
 }
 
 
