@@ -31,6 +31,7 @@ class Row:
     ceiling_events_per_s: float
     peak_rss: int | None
     compile_s: float | None
+    startup_s: float | None = None  # a command engine's process start, timed apart
     unknown_orders: int | None = None
     fills: int | None = None
     baseline_events_per_s: float | None = None
@@ -103,6 +104,7 @@ def load_result(path: Path) -> Result:
             ceiling_events_per_s=float(meta["mbobench_ceiling_events_per_s"]),
             peak_rss=meta.get("mbobench_peak_rss"),
             compile_s=run_value(bench, "mbobench_compile_seconds"),
+            startup_s=meta.get("mbobench_startup_seconds"),
             unknown_orders=run_value(bench, "mbobench_unknown_orders"),
             fills=run_value(bench, "mbobench_fills"),
         ))  # fmt: skip

@@ -125,6 +125,8 @@ def _annotate(benchmarks: list) -> None:
         extra: dict = {"mbobench_ceiling_events_per_s": ceiling_eps}
         digests = {run.get_metadata().get("mbobench_digest") for run in bench.get_runs()
                    if run.values} - {None}  # fmt: skip
+        if not digests and "mbobench_digest" in bench.get_metadata():  # a command engine's
+            digests = {bench.get_metadata()["mbobench_digest"]}
         if len(digests) > 1:
             extra["mbobench_digest_ok"] = "no"  # the engine is not even deterministic
         elif digests:

@@ -33,7 +33,9 @@ def run_table(result: Result) -> Table:
             f"{row.digest}{mark}" if row.digest else "",
         )
         if row.compile_s:
-            compiled.append(f"{row.engine} {row.compile_s:.1f} s")
+            compiled.append(f"compiling {row.engine}: {row.compile_s:.1f} s")
+        if row.startup_s:
+            compiled.append(f"starting {row.engine}: {1000 * row.startup_s:.0f} ms (in its time)")
     if compiled:
-        table.caption = "compilation, outside the timings: " + ", ".join(dict.fromkeys(compiled))
+        table.caption = "outside the timings: " + "; ".join(dict.fromkeys(compiled))
     return table

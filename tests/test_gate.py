@@ -1,0 +1,177 @@
+"""compare and check on real result files made by short runs, and command engines."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+from test_bad_input import assert_one_line_error
+
+from harness.resultfile import load_result
+
+SLOWED = "benchmarks.slowed:SlowedEngine"
+SHORT = ["--processes", "2", "--values", "3"]  # loops calibrated: several values to test
+
+
+def mbobench(*args, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness.cli", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, env=env)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """A file, and results of the slowed engine on it with 0%, 0% again, and 60% extra work."""
+    from harness.synth import synthesize
+
+    tmp = tmp_path_factory.mktemp("gate")
+    data = synthesize(tmp / "g.dbn", 60_000, seed=5)
+    out = {}
+    for label, slowdown in (("a", "0"), ("a2", "0"), ("slow", "0.6")):
+        env = dict(os.environ, MBOBENCH_SLOWDOWN=slowdown)
+        proc = mbobench("run", data, "--engine", "baseline", "--engine", SLOWED, "-q", *SHORT,
+                        "-o", tmp / f"{label}.json", env=env)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        out[label] = tmp / f"{label}.json"
+    other = synthesize(tmp / "other.dbn", 3_000, seed=6)
+    proc = mbobench(
+        "run",
+        other,
+        "--engine",
+        "baseline",
+        "--engine",
+        SLOWED,
+        "-q",
+        "--processes",
+        "1",
+        "--values",
+        "1",
+        "--loops",
+        "1",
+        "-o",
+        tmp / "other.json",
+    )
+    assert proc.returncode == 0, proc.stderr
+    out["other"] = tmp / "other.json"
+    out["tmp"] = tmp
+    return out
+
+
+def config(tmp, text: str):
+    path = tmp / "gate.toml"
+    path.write_text("[tool.mbobench.thresholds]\n" + text)
+    return path
+
+
+def test_compare_finds_the_slowdown_significant(results):
+    proc = mbobench("compare", results["a"], results["slow"])
+    assert proc.returncode == 0, proc.stderr
+    line = next(line for line in proc.stdout.splitlines() if "SlowedEngine" in line)
+    assert "slower" in line and "-" in line
+    markdown = mbobench("compare", results["a"], results["slow"], "--markdown").stdout
+    assert markdown.startswith("| file / engine |") and "| significant |" in markdown
+
+
+def test_check_passes_then_fails_on_a_significant_slowdown(results, tmp_path):
+    cfg = config(tmp_path, "max_slowdown = 0.10\ndigest = true\n")
+    same = mbobench("check", results["a2"], "--baseline", results["a"], "--config", cfg)
+    assert same.returncode == 0, same.stdout + same.stderr
+    summary = tmp_path / "summary.md"
+    env = dict(os.environ, GITHUB_STEP_SUMMARY=str(summary))
+    slow = mbobench("check", results["slow"], "--baseline", results["a"], "--config", cfg, env=env)
+    assert slow.returncode == 1 and "FAIL" in slow.stdout and "max_slowdown" in slow.stdout
+    assert "check failed" in slow.stderr
+    text = summary.read_text()
+    assert "mbobench check: FAILED" in text and "**FAIL**" in text
+
+
+def test_check_minimums_and_digest(results, tmp_path):
+    ok = config(
+        tmp_path,
+        "min_events_per_s = { baseline = 1 }\n"
+        "min_ratio_to_ceiling = { 'benchmarks.slowed:SlowedEngine' = 0.0001 }\n",
+    )
+    assert mbobench("check", results["a"], "--config", ok).returncode == 0
+    high = config(tmp_path, "min_events_per_s = { baseline = 1e12 }\n")
+    proc = mbobench("check", results["a"], "--config", high)
+    assert proc.returncode == 1 and "min_events_per_s" in proc.stdout and "FAIL" in proc.stdout
+    missing = config(tmp_path, "min_events_per_s = { lockless = 1 }\n")
+    proc = mbobench("check", results["a"], "--config", missing)
+    assert proc.returncode == 1 and "not measured" in proc.stdout
+
+
+def test_result_is_read_back_with_its_figures(results):
+    result = load_result(results["slow"])
+    slow = result.row("g.dbn", SLOWED)
+    fast = load_result(results["a"]).row("g.dbn", SLOWED)
+    assert slow.digest_ok and slow.digest == fast.digest
+    assert len(slow.values_s) == 6 and slow.events_per_s < fast.events_per_s
+
+
+@pytest.mark.parametrize("case", ["missing", "not json", "other tool", "mismatch"])
+def test_unusable_results_exit_2(results, tmp_path, case):
+    bad = tmp_path / "bad.json"
+    if case == "not json":
+        bad.write_text("{ not json")
+    elif case == "other tool":
+        proc = subprocess.run([sys.executable, "-m", "pyperf", "timeit", "-p", "1", "-n", "1",
+                               "-l", "1", "-w", "0", "-q", "-o", str(bad), "1 + 1"],
+                              capture_output=True, text=True)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+    elif case == "mismatch":
+        bad = results["other"]
+    proc = mbobench("compare", results["a"], bad)
+    assert_one_line_error(proc, str(bad) if case != "mismatch" else "different files")
+    proc = mbobench("check", results["a"], "--baseline", bad)
+    assert proc.returncode == 2
+
+
+@pytest.mark.parametrize("text,says", [("max_slowdon = 0.1\n", "unknown threshold 'max_slowdon'"),
+                                       ("max_slowdown = 'ten'\n", "max_slowdown"),
+                                       ("min_events_per_s = { baseline = 'x' }\n", "baseline"),
+                                       ("digest = 3\n", "digest")])  # fmt: skip
+def test_bad_threshold_file(results, tmp_path, text, says):
+    cfg = config(tmp_path, text)
+    proc = mbobench("check", results["a"], "--config", cfg)
+    assert_one_line_error(proc, str(cfg), says)
+
+
+def cmd(*extra: str) -> str:
+    return f"cmd:{sys.executable} {ROOT / 'tests' / 'cmd_engine.py'} {{file}} {' '.join(extra)}"
+
+
+def test_command_engine_is_timed_and_checked(results, tmp_path):
+    out = tmp_path / "cmd.json"
+    proc = mbobench(
+        "run",
+        results["tmp"] / "other.dbn",
+        "--engine",
+        "baseline",
+        "--engine",
+        cmd(),
+        "-q",
+        "--processes",
+        "1",
+        "--values",
+        "2",
+        "--loops",
+        "1",
+        "-o",
+        out,
+    )
+    assert proc.returncode == 0, proc.stderr
+    row = next(r for r in load_result(out).rows if r.engine.startswith("cmd:"))
+    assert row.digest_ok and row.events == 3_000 or row.events > 3_000
+    assert 0 < row.startup_s < row.mean_s and "starting cmd:" in proc.stdout
+
+
+@pytest.mark.parametrize("extra,says", [("--fail", "exited with 1"),
+                                        ("--garbage", "printed no JSON line")])  # fmt: skip
+def test_broken_command_engines(results, tmp_path, extra, says):
+    out = tmp_path / "cmd.json"
+    proc = mbobench("run", results["tmp"] / "other.dbn", "--engine", cmd(extra), "-q",
+                    "--processes", "1", "--values", "1", "--loops", "1", "-o", out)  # fmt: skip
+    assert_one_line_error(proc, says)
+    assert not out.exists()
