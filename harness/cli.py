@@ -45,8 +45,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             err.print(f"generated {path}")
         files = [path]
     preset = "fast" if args.fast else "rigorous" if args.rigorous else config["preset"]
-    settings = Settings(preset=preset, processes=args.processes or config["processes"],
-                        values=args.values or config["values"], loops=args.loops,
+    settings = Settings(preset=preset, processes=args.processes or config["processes"] or None,
+                        values=args.values or config["values"] or None, loops=args.loops,
                         strict=args.strict, chunk_records=config["chunk_records"])  # fmt: skip
     out = args.output or Path("reports") / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"
     if out.exists() and not args.force:

@@ -79,3 +79,16 @@ def test_malformed_lobster_line(tmp_path):
     proc = mbobench("data", "import-lobster", message, "-o", out)
     assert_one_line_error(proc, f"{message}:2")
     assert not out.exists()
+
+
+def test_run_with_the_configured_preset(tmp_path):
+    """No counts on the command line: the config's (0 = the preset's) and pyperf's preset."""
+    data = tmp_path / "p.dbn"
+    assert mbobench("data", "synth", "--events", "2000", "-o", data).returncode == 0
+    config = tmp_path / "suite.toml"
+    config.write_text('[tool.mbobench]\nengines = ["lockless"]\nprocesses = 0\nvalues = 0\n')
+    out = tmp_path / "r.json"
+    proc = mbobench("run", data, "--config", config, "--fast", "-q", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    lockless = load_result(out).row("p.dbn", "lockless")
+    assert len(lockless.values_s) >= 6  # pyperf --fast: at least 3 processes of 2 values
