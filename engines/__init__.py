@@ -15,7 +15,8 @@ the baseline's on the same input. `strict` makes an unknown order id an error
 
 `ENGINES` maps each built-in name to its module and class. An engine of your own is named by
 `package.module:Class`, or registered under a name by an installed package in the entry-point
-group `mbobench.engines`; `load_engine` takes all three.
+group `mbobench.engines`; `load_engine` takes all three, and `switches:LABEL` for any of the 16
+configurations of the configurable engine (`switches:queue+lock+alloc+dispatch` ... `none`).
 """
 
 from __future__ import annotations
@@ -75,6 +76,13 @@ def available_engines() -> dict[str, str]:
 
 def load_engine(spec: str) -> Engine:
     """An engine instance from a name (built-in or entry point) or a `package.module:Class`."""
+    if spec.startswith("switches:"):  # one configuration of the four costs, by its label
+        from engines.switches import from_label
+
+        try:
+            return from_label(spec.partition(":")[2])
+        except ValueError as exc:
+            raise EngineNotFound(str(exc)) from None
     target = ENGINES.get(spec) or available_engines().get(spec, spec)
     module_name, _, class_name = target.partition(":")
     if not class_name:

@@ -29,6 +29,9 @@ from engines.results import Results, mix_top
 from engines.strategies import Strategy, make_strategies
 
 CALLBACK = "on_book"  # the strategies' callback, looked up by name per event
+# The profile category of this module's functions; loop lines carry `# cost:` markers.
+COSTS = {"acquire_read": "lock", "release_read": "lock", "acquire_write": "lock",
+         "release_write": "lock", "add_instrument": "other"}  # fmt: skip
 
 
 @dataclass
@@ -97,11 +100,13 @@ class BaselineEngine:
         arrival = 0
         for chunk in chunks:
             for fields in rows(chunk):
-                event = MarketEvent(*fields)
-                heapq.heappush(queue, PrioritizedEvent((event.ts_recv, arrival), copy.copy(event)))
+                event = MarketEvent(*fields)  # cost: allocation
+                heapq.heappush(  # cost: queue
+                    queue, PrioritizedEvent((event.ts_recv, arrival), copy.copy(event))
+                )
                 arrival += 1
-                while queue:  # the event loop: drain whatever is due
-                    event = heapq.heappop(queue).event
+                while queue:  # the event loop: drain whatever is due  # cost: queue
+                    event = heapq.heappop(queue).event  # cost: queue
                     self.on_market_event(event)
         return self.fills.results(self.name, arrival, self.event_ends, self.books)
 
@@ -131,12 +136,12 @@ class BaselineEngine:
             self.fills.digest = mix_top(self.fills.digest, event.key, bid, ask, bid_size, ask_size)
         finally:
             self.lock.release_read()
-        for name in list(self.strategies[event.key]):
-            strategy = self.strategies[event.key][name]
+        for name in list(self.strategies[event.key]):  # cost: dispatch
+            strategy = self.strategies[event.key][name]  # cost: dispatch
             s = strategy.index
             self.lock.acquire_read()
             try:
-                features = {
+                features = {  # cost: allocation
                     "ts": event.ts_recv,
                     "best_bid": bid,
                     "best_ask": ask,
@@ -146,7 +151,7 @@ class BaselineEngine:
                 }
             finally:
                 self.lock.release_read()
-            requests = getattr(strategy, CALLBACK)(features)
+            requests = getattr(strategy, CALLBACK)(features)  # cost: dispatch
             self.lock.acquire_write()
             try:
                 for request in requests:

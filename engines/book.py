@@ -21,6 +21,9 @@ from bisect import bisect_left, insort
 
 from engines.events import ADD, BID, CANCEL, CLEAR, F_SNAPSHOT, MODIFY, NO_ASK, NO_BID
 
+# The profile category of this module's functions (harness/categories.py).
+COSTS = {"*": "book"}
+
 
 class UnknownOrder(Exception):
     """A cancel or modify named an order id the book has never seen (raised only when strict)."""

@@ -65,6 +65,9 @@ from engines.prefetch import prefetch
 from engines.results import FNV_OFFSET, Results
 from engines.strategies import NEVER, STRATEGIES, imbalance_taker, market_maker
 
+# Profilers see the numba kernel as one call: its book, strategies and fills are one "kernel".
+COSTS = {"run_chunk": "kernel", "grow": "kernel", "warm_up": "other"}
+
 NS = len(STRATEGIES)
 MM_QUOTES = STRATEGIES[0][2]
 TAKER_QUOTES = STRATEGIES[1][2]
@@ -378,7 +381,7 @@ class CompiledEngine:
         for chunk in prefetch(chunks):
             begin = 0
             while True:
-                status = run_chunk(chunk, begin, st, strict)
+                status = run_chunk(chunk, begin, st, strict)  # cost: kernel
                 if status == DONE:
                     break
                 begin = int(st.counters[2])

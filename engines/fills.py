@@ -22,6 +22,9 @@ from engines.events import ASK, BID, NO_ASK, NO_BID
 from engines.results import FNV_PRIME, MASK64, Results, StrategyResult, mix
 from engines.strategies import QUOTE, STRATEGIES, OrderRequest
 
+# The profile category of this module's functions (harness/categories.py).
+COSTS = {"*": "fills"}
+
 
 class Quote:
     """A strategy's resting order: price, remaining quantity and queue stamp."""

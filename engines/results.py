@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+# The profile category of this module's functions (harness/categories.py).
+COSTS = {"*": "other"}
+
+
 MASK64 = (1 << 64) - 1
 FNV_OFFSET = 0xCBF29CE484222325
 FNV_PRIME = 0x100000001B3

@@ -20,6 +20,10 @@ from __future__ import annotations
 
 from engines.events import ASK, BID, NO_ASK, NO_BID
 
+# The profile category of this module's functions (harness/categories.py).
+COSTS = {"*": "strategy"}
+
+
 MM_MAX_POSITION = 5
 TAKER_RATIO = 3
 TAKER_COOLDOWN_NS = 50_000_000

@@ -41,6 +41,9 @@ from engines.fills import FillSimulator
 from engines.results import Results, mix_top
 from engines.strategies import STRATEGIES, Strategy, make_strategies
 
+# The profile category of this module's own functions; the loops it generates carry markers.
+COSTS = {"add_instrument": "other", "run": "other", "from_label": "other"}
+
 DECIDE = "decide"  # the decision function's attribute, looked up by name with dispatch on
 WHOLE_CHUNK = 1 << 62  # the "batch" of a configuration without the batch lock
 
@@ -121,8 +124,18 @@ def render(queue: bool, lock: str, allocation: bool, dispatch: bool) -> str:
             for tag in tags.replace("#", "").split()
         ):
             continue
-        lines.append(code.rstrip() if tags else line)
+        lines.append(code.rstrip() + _marker(tags) if tags else line)
     return "\n".join(lines) + "\n"
+
+
+def _marker(tags: str) -> str:
+    """The profile category a tagged line keeps as a `# cost:` marker (harness/categories.py)."""
+    on = [t for t in tags.replace("#", "").split() if not t.startswith("!")]
+    for tag, category in (("Q", "queue"), ("L", "lock"), ("B", "lock"), ("D", "dispatch"),
+                          ("A", "allocation")):  # fmt: skip
+        if tag in on:
+            return f"  # cost: {category}"
+    return ""
 
 
 class SwitchEngine:
@@ -191,3 +204,17 @@ def label(queue: bool, lock: str, allocation: bool, dispatch: bool) -> str:
     kept = [name for name, on in (("queue", queue), ("lock" if lock == "event" else "batchlock",
             lock != "off"), ("alloc", allocation), ("dispatch", dispatch)) if on]  # fmt: skip
     return "+".join(kept) or "none"
+
+
+SWITCHES = ("queue", "lock", "alloc", "dispatch")  # the four switches, in label order
+
+
+def from_label(text: str) -> SwitchEngine:
+    """The configuration a label names: "queue+lock+alloc+dispatch" (all on) ... "none"."""
+    kept = set() if text == "none" else set(text.split("+"))
+    unknown = kept - set(SWITCHES) - {"batchlock"}
+    if unknown:
+        known = ", ".join(SWITCHES)
+        raise ValueError(f"unknown costs {sorted(unknown)} in {text!r} (known: {known})")
+    lock = "event" if "lock" in kept else "batch" if "batchlock" in kept else "off"
+    return SwitchEngine("queue" in kept, lock, "alloc" in kept, "dispatch" in kept)

@@ -8,6 +8,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+# The profile category of this module's functions (harness/categories.py).
+COSTS = {"*": "reading"}
+
 
 @numba.njit(cache=True, nogil=True)
 def first_bad_record(

@@ -80,6 +80,56 @@ def _console_out():
     return console
 
 
+def cmd_attribute(args: argparse.Namespace) -> int:
+    from harness.attribution import ENGINES, attribute
+    from harness.resultfile import load_result
+
+    if args.result:
+        result = load_result(args.result)
+    else:
+        out = args.output or Path("reports") / f"attribution-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        args.engine = list(ENGINES)
+        args.output = out
+        status = cmd_run(args)
+        if status:
+            return status
+        result = load_result(out)
+    console = _console_out()
+    for attribution in attribute(result):
+        console.print(attribution_table(attribution))
+    return 0
+
+
+def attribution_table(attribution):
+    """The attribution of one file as a rich table."""
+    from rich.table import Table
+
+    from harness.attribution import PLAN_SHARE
+
+    table = Table(title=f"where the baseline's time goes: {attribution.file} "
+                  f"({attribution.events:,} events)", title_justify="left")  # fmt: skip
+    for name in ("cost", "ns/event", "95% interval", "share of baseline", "plan expected"):
+        table.add_column(name, justify="left" if name == "cost" else "right")
+
+    def add(name, fig, plan=""):
+        table.add_row(name, f"{fig.ns:,.0f}", f"{fig.low:,.0f} .. {fig.high:,.0f}",
+                      f"{attribution.share(fig.ns):.1%}", plan)  # fmt: skip
+
+    for cost, fig in attribution.parts.items():
+        low, high = PLAN_SHARE[cost]
+        add(cost, fig, f"{low:.0%}" if low == high else f"{low:.0%}-{high:.0%}")
+    add("remainder (book, strategies, fills, reading)", attribution.remainder)
+    add("total (all four on)", attribution.total, "")
+    big = {pair: fig for pair, fig in attribution.interactions.items()
+           if abs(fig.ns) > 0.02 * attribution.total.ns}  # fmt: skip
+    if big:
+        table.caption = "interactions the split hides: " + "; ".join(
+            f"{a} x {b} {fig.ns:+,.0f} ns ({fig.low:+,.0f} .. {fig.high:+,.0f})"
+            for (a, b), fig in big.items()
+        )
+    return table
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from rich.table import Table
 
@@ -211,6 +261,32 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="a TOML settings file ([tool.mbobench])")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     run.set_defaults(func=cmd_run)  # fmt: skip
+
+    attr = commands.add_parser(
+        "attribute",
+        epilog=EPILOG,
+        help="split the baseline's time among queue, lock, allocation and dispatch (16 runs)",
+    )
+    attr.add_argument("file", nargs="?", type=Path, help="a DBN MBO file (default: embedded)")
+    attr.add_argument(
+        "--from",
+        dest="result",
+        type=Path,
+        help="compute from an earlier attribution result instead of measuring",
+    )
+    for flag, help_text in (
+        ("--fast", "pyperf's fast preset"),
+        ("--rigorous", "pyperf's rigorous preset"),
+    ):
+        attr.add_argument(flag, action="store_true", help=help_text)
+    attr.add_argument("--processes", type=_positive, help="pyperf worker processes per run")
+    attr.add_argument("--values", type=_positive, help="pyperf values per process")
+    attr.add_argument("--loops", type=_positive, help="passes per value (default: calibrated)")
+    attr.add_argument("-o", "--output", type=Path, help="result file (pyperf JSON)")
+    attr.add_argument("--force", action="store_true", help="replace an existing result file")
+    attr.add_argument("--config", type=Path, help="a TOML settings file ([tool.mbobench])")
+    attr.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    attr.set_defaults(func=cmd_attribute, strict=False, engine=None)
 
     comp = commands.add_parser(
         "compare",

@@ -32,6 +32,10 @@ from engines.events import (
 )
 from harness.errors import InputError
 
+# The profile category of this module's functions (harness/categories.py).
+COSTS = {"*": "reading"}
+
+
 DEFAULT_CHUNK_RECORDS = 65_536
 _PRELUDE = struct.Struct("<3sBI")  # b"DBN", version, metadata length
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
