@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness.errors import InputError
+from harness.errors import InputError, ToolMissing
 
 EPILOG = (
     "exit codes: 0 ok, 1 wrong digest or failed gate, 2 bad usage or input, "
@@ -128,6 +128,111 @@ def attribution_table(attribution):
             for (a, b), fig in big.items()
         )
     return table
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    import json
+
+    from engines import EngineNotFound, available_engines, load_engine
+    from engines.book import UnknownOrder
+    from harness.reader import Reader
+
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        engine = load_engine(args.engine)
+    except EngineNotFound as exc:
+        raise InputError(f"{exc}; available engines: {', '.join(available_engines())}") from None
+    Reader(args.file)  # a bad file is reported before anything runs
+    start = time.monotonic()
+    passes = 0
+    while passes == 0 or time.monotonic() - start < args.min_seconds:
+        try:
+            results = engine.run(Reader(args.file).chunks(), args.strict)
+        except UnknownOrder as exc:
+            from harness.bench import locate_unknown
+
+            raise InputError(locate_unknown(args.file, exc)) from None
+        passes += 1
+    print(
+        json.dumps(
+            {
+                "events": results.events,
+                "digest": results.digest,
+                "passes": passes,
+                "fills": results.fills,
+                "unknown_orders": results.unknown_orders,
+            }
+        )
+    )
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from harness.categories import CATEGORIES
+    from harness.profiling import profile
+
+    path = args.file
+    if path is None:
+        from harness.dataset import default_file
+
+        path, _ = default_file()
+    summary = profile(args.engine, path, args.profiler, args.output or
+                      Path("profiles") / args.engine.replace(":", "_"), args.seconds)  # fmt: skip
+    table = Table(title=f"{args.profiler}: {args.engine} on {path.name}", title_justify="left")
+    table.add_column("category")
+    table.add_column("share", justify="right")
+    if "malloc_mb" in summary:
+        table.add_column("allocated MB", justify="right")
+    for category in CATEGORIES:
+        share = summary["shares"][category]
+        if share or summary.get("malloc_mb", {}).get(category):
+            row = [category, f"{share:.1%}"]
+            if "malloc_mb" in summary:
+                row.append(f"{summary['malloc_mb'][category]:,.1f}")
+            table.add_row(*row)
+    _console_out().print(table)
+    for top in summary.get("top_allocations", [])[:5]:
+        print(
+            f"  allocates {top['mb']:,.1f} MB: {Path(top['file']).name}:{top['line']} "
+            f"({top['category']}) {top['code']}"
+        )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import json
+
+    from harness.attribution import ENGINES as SWITCH_ENGINES
+    from harness.report import build, write
+    from harness.resultfile import load_result
+
+    paths = args.results or sorted(Path("reports").glob("*.json"))
+    results = []
+    for path in paths:
+        if path.name in ("trust.json",) or path.name.startswith("."):
+            continue
+        results.append(load_result(path))
+    if not results:
+        raise InputError("no result files given, and none under reports/ (run mbobench run)")
+    attributions = [r for r in results if any(row.engine in SWITCH_ENGINES for row in r.rows)]
+    runs = [r for r in results if r not in attributions]
+    if not runs:
+        raise InputError("only attribution results given: the report needs a run result too")
+    attribution = max(attributions, key=lambda r: r.path.stat().st_mtime) if attributions else None
+    profiles = []
+    for summary in sorted(Path(args.profiles).glob("*/summary-*.json")):
+        try:
+            profiles.append(json.loads(summary.read_text()))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(f"{summary}: not a readable profile summary ({exc})") from None
+    out = args.output or Path("reports") / "report.html"
+    html_path, md_path = write(build(runs, attribution, profiles), out, "mbobench report")
+    print(html_path)
+    print(md_path)
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -288,6 +393,51 @@ def build_parser() -> argparse.ArgumentParser:
     attr.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     attr.set_defaults(func=cmd_attribute, strict=False, engine=None)
 
+    once = commands.add_parser(
+        "once",
+        epilog=EPILOG,
+        help="run one engine on a file (repeated for --min-seconds) and print its JSON line",
+    )
+    once.add_argument("file", type=Path, help="a DBN MBO file")
+    once.add_argument("--engine", default="baseline", help="engine name or module:Class")
+    once.add_argument("--min-seconds", type=float, default=0.0, help="repeat until this long")
+    once.add_argument("--strict", action="store_true", help="unknown order ids are errors")
+    once.set_defaults(func=cmd_once)
+
+    prof = commands.add_parser(
+        "profile",
+        epilog=EPILOG,
+        help="profile an engine with py-spy or scalene into profiles/<engine>/, by category",
+    )
+    prof.add_argument("file", nargs="?", type=Path, help="a DBN MBO file (default: embedded)")
+    prof.add_argument("--engine", required=True, help="engine name or module:Class")
+    prof.add_argument("--profiler", choices=("py-spy", "scalene"), default="py-spy")
+    prof.add_argument(
+        "--seconds",
+        type=float,
+        default=3.0,
+        help="run the engine at least this long (repeating passes)",
+    )
+    prof.add_argument("-o", "--output", type=Path, help="folder (default: profiles/<engine>)")
+    prof.set_defaults(func=cmd_profile)
+
+    rep = commands.add_parser(
+        "report",
+        epilog=EPILOG,
+        help="one self-contained HTML report (and a markdown twin) from result files",
+    )
+    rep.add_argument(
+        "results",
+        nargs="*",
+        type=Path,
+        help="result files, run and attribution (default: reports/*.json)",
+    )
+    rep.add_argument("--profiles", default="profiles", help="where profile summaries are")
+    rep.add_argument(
+        "-o", "--output", type=Path, help="the HTML file (default: reports/report.html)"
+    )
+    rep.set_defaults(func=cmd_report)
+
     comp = commands.add_parser(
         "compare",
         help="per engine and file, the change in events/s between two results",
@@ -344,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"mbobench: error: {exc}", file=sys.stderr)
         return 2
+    except ToolMissing as exc:
+        print(f"mbobench: error: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("mbobench: interrupted", file=sys.stderr)
         return 130

@@ -1,0 +1,285 @@
+"""The report: one self-contained HTML file (and a markdown twin) from result files alone.
+
+It shows, from the newest run result: the throughput table per engine and file; events/s
+against the reading ceiling; the plan's expected gain per phase beside the measured one; from
+an attribution result, the experiment's split of the baseline's time beside the profilers'
+(`profiles/*/summary-*.json`); the machine and commit; and, given results from several commits,
+events/s per engine across them. Plots are matplotlib PNGs inlined in the HTML (no network).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import tempfile
+from pathlib import Path
+
+from harness.resultfile import Result
+
+# The plan: each phase's expected gain over the one before, and the compiled target.
+PLAN = [("direct", "30-40%"), ("batch", "20-30%"), ("preallocated", "15-20%"),
+        ("lockless", "20%"), ("compiled", "> 0.83 of the reading ceiling")]  # fmt: skip
+PHASES = ["baseline", "direct", "batch", "preallocated", "lockless", "compiled"]
+COLORS = {"queue": "#d62728", "lock": "#ff7f0e", "alloc": "#9467bd", "allocation": "#9467bd",
+          "dispatch": "#8c564b", "book": "#1f77b4", "strategy": "#2ca02c", "fills": "#17becf",
+          "reading": "#7f7f7f", "kernel": "#bcbd22", "other": "#c7c7c7",
+          "remainder": "#1f77b4"}  # fmt: skip
+
+
+def build(runs: list[Result], attribution: Result | None, profiles: list[dict]) -> tuple:
+    """The report's sections: a list of (title, html body, markdown body, images)."""
+    latest = max(runs, key=_date)
+    sections = [_throughput(latest), _phases(latest)]
+    if attribution is not None:
+        sections.append(_attribution(attribution, profiles))
+    if len(runs) > 1:
+        sections.append(_history(runs))
+    sections.append(_machine(latest))
+    return sections
+
+
+def write(sections: list, html_path: Path, title: str) -> tuple[Path, Path]:
+    """Write the HTML report and its markdown twin (with its PNGs beside it), atomically."""
+    body, markdown = [], [f"# {title}\n"]
+    images_dir = html_path.with_suffix("").with_name(html_path.stem + "-images")
+    images_dir.mkdir(parents=True, exist_ok=True)
+    for title_text, section_html, section_md, images in sections:
+        body.append(f"<section><h2>{html.escape(title_text)}</h2>{section_html}")
+        markdown.append(f"## {title_text}\n\n{section_md}\n")
+        for name, png in images:
+            data = base64.b64encode(png).decode()
+            body.append(f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
+            (images_dir / f"{name}.png").write_bytes(png)
+            markdown.append(f"![{name}]({images_dir.name}/{name}.png)\n")
+        body.append("</section>")
+    page = _PAGE.format(title=html.escape(title), body="\n".join(body))
+    _atomic(html_path, page)
+    md_path = html_path.with_suffix(".md")
+    _atomic(md_path, "\n".join(markdown))
+    return html_path, md_path
+
+
+def _throughput(result: Result):
+    head = ["file", "engine", "events", "events/s", "± rsd", "x ceiling", "x baseline",
+            "peak MB", "digest"]  # fmt: skip
+    rows = []
+    for r in result.rows:
+        wrong = r.digest_ok is False
+        speed = "-" if wrong else f"{r.events_per_s:,.0f}"
+        ratio = "-" if wrong else f"{r.ratio_to_ceiling:.3f}"
+        rows.append([r.file, r.engine, f"{r.events:,}", speed, "-" if wrong else f"{r.rsd:.1%}",
+                     ratio,
+                     "" if r.speedup is None or r.is_ceiling or wrong else f"{r.speedup:.2f}x",
+                     f"{r.peak_rss / 1e6:,.0f}" if r.peak_rss else "",
+                     {True: "ok", False: "WRONG", None: ""}[r.digest_ok]])  # fmt: skip
+    images = [(f"throughput-{i}", _bars(result, file)) for i, file in
+              enumerate(dict.fromkeys(r.file for r in result.rows))]  # fmt: skip
+    note = f"<p>From {html.escape(result.path.name)}.</p>"
+    return (
+        "Throughput against the reading ceiling",
+        note + _html_table(head, rows),
+        _md_table(head, rows),
+        images,
+    )
+
+
+def _bars(result: Result, file: str) -> bytes:
+    plt = _pyplot()
+    rows = [r for r in result.rows if r.file == file and r.digest_ok is not False]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
+    names = [r.engine for r in rows]
+    values = [r.events_per_s for r in rows]
+    ax.barh(names, values, color=["#7f7f7f" if r.is_ceiling else "#1f77b4" for r in rows])
+    ceiling = rows[0].ceiling_events_per_s
+    ax.axvline(ceiling, color="#d62728", linestyle="--", label="reading ceiling")
+    ax.axvline(0.83 * ceiling, color="#ff7f0e", linestyle=":", label="0.83 of the ceiling")
+    ax.set_xscale("log")
+    ax.set_xlabel("events/s (log scale)")
+    ax.invert_yaxis()
+    ax.set_title(file)
+    ax.legend(loc="lower right", fontsize=8)
+    return _png(fig)
+
+
+def _phases(result: Result):
+    head = ["file", "phase", "plan expected", "measured step", "measured vs baseline"]
+    rows = []
+    for file in dict.fromkeys(r.file for r in result.rows):
+        previous = result.row(file, "baseline")
+        for phase, expected in PLAN:
+            row = result.row(file, phase)
+            if row is None or previous is None or row.digest_ok is False:
+                continue
+            step = row.events_per_s / previous.events_per_s - 1
+            measured = (f"{step:+.0%} ({row.ratio_to_ceiling:.2f} of the ceiling)"
+                        if phase == "compiled" else f"{step:+.0%}")  # fmt: skip
+            rows.append([file, phase, expected, measured,
+                         f"{row.speedup:.2f}x" if row.speedup else ""])  # fmt: skip
+            previous = row
+    if not rows:
+        return (
+            "The plan, phase by phase",
+            "<p>No phase engines in this result.</p>",
+            "No phase engines in this result.",
+            [],
+        )
+    return ("The plan, phase by phase", _html_table(head, rows), _md_table(head, rows), [])
+
+
+def _attribution(result: Result, profiles: list[dict]):
+    from harness.attribution import PLAN_SHARE, attribute
+
+    head = ["file", "cost", "ns/event", "95% interval", "share (experiment)", "plan expected"]
+    rows, images = [], []
+    for a in attribute(result):
+        for cost, fig in a.parts.items():
+            low, high = PLAN_SHARE[cost]
+            rows.append([a.file, cost, f"{fig.ns:,.0f}", f"{fig.low:,.0f} .. {fig.high:,.0f}",
+                         f"{a.share(fig.ns):.1%}", f"{low:.0%}" if low == high
+                         else f"{low:.0%}-{high:.0%}"])  # fmt: skip
+        rows.append([a.file, "remainder", f"{a.remainder.ns:,.0f}",
+                     f"{a.remainder.low:,.0f} .. {a.remainder.high:,.0f}",
+                     f"{a.share(a.remainder.ns):.1%}", ""])  # fmt: skip
+        images.append((f"attribution-{len(images)}", _stacked(a, profiles)))
+    profile_rows = [[p["engine"], p["profiler"], ", ".join(f"{k} {v:.0%}" for k, v in
+                     p["shares"].items() if v >= 0.005)] for p in profiles]  # fmt: skip
+    body = _html_table(head, rows)
+    md = _md_table(head, rows)
+    if profile_rows:
+        body += "<h3>Profiles</h3>" + _html_table(["engine", "profiler", "shares"], profile_rows)
+        md += "\n### Profiles\n\n" + _md_table(["engine", "profiler", "shares"], profile_rows)
+    return ("Where the baseline's time goes", body, md, images)
+
+
+def _stacked(a, profiles: list[dict]) -> bytes:
+    plt = _pyplot()
+    bars = {"experiment": {c: a.share(f.ns) for c, f in a.parts.items()}}
+    bars["experiment"]["remainder"] = a.share(a.remainder.ns)
+    for p in profiles:
+        if p.get("engine") == "baseline":
+            bars[f"{p['profiler']} (baseline)"] = {k: v for k, v in p["shares"].items() if v}
+    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.6 * len(bars)))
+    for y, shares in enumerate(bars.values()):
+        left = 0.0
+        for category, share in shares.items():
+            ax.barh(y, share, left=left, color=COLORS.get(category, "#c7c7c7"),
+                    edgecolor="white", label=category)  # fmt: skip
+            if share > 0.04:
+                ax.text(left + share / 2, y, category, ha="center", va="center", fontsize=7)
+            left += share
+    ax.set_yticks(range(len(bars)), list(bars))
+    ax.set_xlabel("share of the baseline's time")
+    ax.set_title(f"{a.file}: experiment (Shapley) beside profile")
+    return _png(fig)
+
+
+def _history(runs: list[Result]):
+    plt = _pyplot()
+    ordered = sorted(runs, key=_date)
+    labels = [_commit(r) or r.path.stem for r in ordered]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    engines = dict.fromkeys(r.engine for run in ordered for r in run.rows)
+    for engine in engines:
+        points = [
+            (i, row.events_per_s)
+            for i, run in enumerate(ordered)
+            for row in run.rows
+            if row.engine == engine and row.digest_ok is not False
+        ]
+        if points:
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=engine)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, fontsize=7)
+    ax.set_yscale("log")
+    ax.set_ylabel("events/s")
+    ax.legend(fontsize=7)
+    head = ["result", "commit", "date"]
+    rows = [[r.path.name, _commit(r) or "", _date(r)] for r in ordered]
+    return (
+        "Across commits",
+        _html_table(head, rows),
+        _md_table(head, rows),
+        [("history", _png(fig))],
+    )
+
+
+def _machine(result: Result):
+    meta = result.suite.get_benchmarks()[0].get_metadata()
+    keys = ["cpu_model_name", "cpu_count", "hostname", "platform", "python_version",
+            "mbobench_commit", "date"]  # fmt: skip
+    rows = [[k, str(meta[k])] for k in keys if k in meta]
+    return ("Machine and commit", _html_table(["", ""], rows), _md_table(["", ""], rows), [])
+
+
+def _date(result: Result) -> str:
+    return str(result.suite.get_benchmarks()[0].get_metadata().get("date", ""))
+
+
+def _commit(result: Result) -> str | None:
+    return result.suite.get_benchmarks()[0].get_metadata().get("mbobench_commit")
+
+
+def _html_table(head: list[str], rows: list[list[str]]) -> str:
+    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)  # fmt: skip
+    return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _md_table(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=110)
+    _pyplot().close(fig)
+    return buffer.getvalue()
+
+
+def _atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }}
+th {{ background: #f3f3f3; }} td:first-child, td:nth-child(2) {{ text-align: left; }}
+img {{ display: block; max-width: 100%; margin: 1em 0; }}
+</style></head>
+<body><h1>{title}</h1>
+{body}
+<script>
+// Marks the page once every plot has loaded (the report's own test reads it).
+window.addEventListener("load", () => {{
+  const ok = [...document.images].every(i => i.complete && i.naturalWidth > 0);
+  document.body.dataset.imagesOk = String(ok && document.images.length > 0);
+}});
+</script>
+</body></html>
+"""

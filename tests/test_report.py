@@ -1,0 +1,77 @@
+"""The report: made from real result files, opened in headless Chromium, tables and plots shown."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from test_bad_input import QUICK, assert_one_line_error
+from test_gate import mbobench
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    from harness.synth import synthesize
+
+    tmp = tmp_path_factory.mktemp("report")
+    data = synthesize(tmp / "r.dbn", 6_000, seed=9)
+    runs = []
+    for i in range(2):  # two results: the report plots them as a history
+        out = tmp / f"run{i}.json"
+        proc = mbobench("run", data, "--engine", "baseline", "--engine", "direct", "--engine",
+                        "lockless", "--engine", "compiled", "-q", "-o", out, *QUICK)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        runs.append(out)
+    attribution = tmp / "attr.json"
+    assert mbobench("attribute", data, "-q", "-o", attribution, *QUICK).returncode == 0
+    profiles = tmp / "profiles" / "baseline"
+    profiles.mkdir(parents=True)
+    shares = {"queue": 0.3, "lock": 0.25, "allocation": 0.2, "dispatch": 0.05, "book": 0.2}
+    (profiles / "summary-py-spy.json").write_text(json.dumps(
+        {"engine": "baseline", "profiler": "py-spy", "shares": shares}))  # fmt: skip
+    out = tmp / "report.html"
+    proc = mbobench("report", *runs, attribution, "--profiles", tmp / "profiles", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_report_holds_every_section(report):
+    page = report.read_text()
+    for title in (
+        "Throughput against the reading ceiling",
+        "The plan, phase by phase",
+        "Where the baseline's time goes",
+        "Across commits",
+        "Machine and commit",
+    ):
+        assert title in page, title
+    assert page.count("data:image/png;base64,") == 3  # throughput, attribution, history
+    assert "http://" not in page and "https://" not in page  # readable with no network
+    twin = report.with_suffix(".md").read_text()
+    assert "| file | engine |" in twin and "report-images/history.png" in twin
+    assert (report.parent / "report-images" / "history.png").stat().st_size > 1000
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (.ci/run installs Debian's)")
+def test_report_renders_in_a_browser(report, tmp_path):
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run",
+             f"--user-data-dir={tmp_path / 'profile'}"]  # fmt: skip
+    dump = [CHROMIUM, *flags, "--virtual-time-budget=5000", "--dump-dom", report.as_uri()]
+    dom = subprocess.run(dump, capture_output=True, text=True, timeout=120)
+    assert 'data-images-ok="true"' in dom.stdout, dom.stderr[-2000:]
+    assert dom.stdout.count("<table>") >= 4
+    shot = report.with_name("report.png")
+    screenshot = [CHROMIUM, *flags, "--window-size=1280,2400", f"--screenshot={shot}",
+                  report.as_uri()]  # fmt: skip
+    subprocess.run(screenshot, capture_output=True, timeout=120)
+    assert shot.stat().st_size > 10_000
+
+
+def test_report_without_results(tmp_path):
+    proc = mbobench("report", tmp_path / "missing.json")
+    assert_one_line_error(proc, "missing.json")
