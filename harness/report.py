@@ -162,15 +162,20 @@ def _stacked(a, profiles: list[dict]) -> bytes:
             bars[f"{p['profiler']} (baseline)"] = {k: v for k, v in p["shares"].items() if v}
     fig, ax = plt.subplots(figsize=(8, 1.0 + 0.6 * len(bars)))
     for y, shares in enumerate(bars.values()):
-        left = 0.0
+        right, left = 0.0, 0.0  # positive parts stack rightwards from 0, negative ones leftwards
         for category, share in shares.items():
-            ax.barh(y, share, left=left, color=COLORS.get(category, "#c7c7c7"),
-                    edgecolor="white", label=category)  # fmt: skip
-            if share > 0.04:
-                ax.text(left + share / 2, y, category, ha="center", va="center", fontsize=7)
-            left += share
+            start = right if share >= 0 else left + share
+            ax.barh(y, abs(share), left=start, color=COLORS.get(category, "#c7c7c7"),
+                    edgecolor="white", hatch="//" if share < 0 else None)  # fmt: skip
+            if abs(share) > 0.04:
+                ax.text(start + abs(share) / 2, y, category, ha="center", va="center", fontsize=7)
+            if share >= 0:
+                right += share
+            else:
+                left += share
+    ax.axvline(0, color="#444", linewidth=0.8)
     ax.set_yticks(range(len(bars)), list(bars))
-    ax.set_xlabel("share of the baseline's time")
+    ax.set_xlabel("share of the baseline's time (hatched: a cost that saves time)")
     ax.set_title(f"{a.file}: experiment (Shapley) beside profile")
     return _png(fig)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import subprocess
@@ -48,7 +49,7 @@ def test_report_holds_every_section(report):
         "Across commits",
         "Machine and commit",
     ):
-        assert title in page, title
+        assert html.escape(title) in page, title
     assert page.count("data:image/png;base64,") == 3  # throughput, attribution, history
     assert "http://" not in page and "https://" not in page  # readable with no network
     twin = report.with_suffix(".md").read_text()
