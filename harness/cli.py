@@ -83,6 +83,7 @@ def _console_out():
 def cmd_attribute(args: argparse.Namespace) -> int:
     from harness.attribution import ENGINES, attribute
     from harness.resultfile import load_result
+    from harness.table import attribution_table
 
     if args.result:
         result = load_result(args.result)
@@ -98,36 +99,6 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     for attribution in attribute(result):
         console.print(attribution_table(attribution))
     return 0
-
-
-def attribution_table(attribution):
-    """The attribution of one file as a rich table."""
-    from rich.table import Table
-
-    from harness.attribution import PLAN_SHARE
-
-    table = Table(title=f"where the baseline's time goes: {attribution.file} "
-                  f"({attribution.events:,} events)", title_justify="left")  # fmt: skip
-    for name in ("cost", "ns/event", "95% interval", "share of baseline", "plan expected"):
-        table.add_column(name, justify="left" if name == "cost" else "right")
-
-    def add(name, fig, plan=""):
-        table.add_row(name, f"{fig.ns:,.0f}", f"{fig.low:,.0f} .. {fig.high:,.0f}",
-                      f"{attribution.share(fig.ns):.1%}", plan)  # fmt: skip
-
-    for cost, fig in attribution.parts.items():
-        low, high = PLAN_SHARE[cost]
-        add(cost, fig, f"{low:.0%}" if low == high else f"{low:.0%}-{high:.0%}")
-    add("remainder (book, strategies, fills, reading)", attribution.remainder)
-    add("total (all four on)", attribution.total, "")
-    big = {pair: fig for pair, fig in attribution.interactions.items()
-           if abs(fig.ns) > 0.02 * attribution.total.ns}  # fmt: skip
-    if big:
-        table.caption = "interactions the split hides: " + "; ".join(
-            f"{a} x {b} {fig.ns:+,.0f} ns ({fig.low:+,.0f} .. {fig.high:+,.0f})"
-            for (a, b), fig in big.items()
-        )
-    return table
 
 
 def cmd_once(args: argparse.Namespace) -> int:
@@ -169,10 +140,8 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
-    from harness.categories import CATEGORIES
     from harness.profiling import profile
+    from harness.table import profile_table
 
     path = args.file
     if path is None:
@@ -181,18 +150,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
         path, _ = default_file()
     summary = profile(args.engine, path, args.profiler, args.output or
                       Path("profiles") / args.engine.replace(":", "_"), args.seconds)  # fmt: skip
-    table = Table(title=f"{args.profiler}: {args.engine} on {path.name}", title_justify="left")
-    table.add_column("category")
-    table.add_column("share", justify="right")
-    if "malloc_mb" in summary:
-        table.add_column("allocated MB", justify="right")
-    for category in CATEGORIES:
-        share = summary["shares"][category]
-        if share or summary.get("malloc_mb", {}).get(category):
-            row = [category, f"{share:.1%}"]
-            if "malloc_mb" in summary:
-                row.append(f"{summary['malloc_mb'][category]:,.1f}")
-            table.add_row(*row)
+    table = profile_table(summary, f"{args.profiler}: {args.engine} on {path.name}")
     _console_out().print(table)
     for top in summary.get("top_allocations", [])[:5]:
         print(
@@ -236,10 +194,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
     from harness.compare import compare
     from harness.resultfile import load_result
+    from harness.table import compare_table
 
     changes = compare(load_result(args.old), load_result(args.new))
     if args.markdown:
@@ -249,37 +206,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print(f"| {c.file} / {c.engine} | {c.old.events_per_s:,.0f} | "
                   f"{c.new.events_per_s:,.0f} | {c.change:+.1%} | {verdict} |")  # fmt: skip
         return 0
-    table = Table(title=f"{args.old.name} -> {args.new.name}", title_justify="left")
-    for name in ("file / engine", "old events/s", "new events/s", "change", "t", "verdict"):
-        table.add_column(name, justify="left" if name in ("file / engine", "verdict") else "right")
-    for c in changes:
-        style = "" if not c.significant else "green" if c.change > 0 else "red"
-        verdict = ("faster" if c.change > 0 else "slower") if c.significant else "not significant"
-        table.add_row(f"{c.file} / {c.engine}", f"{c.old.events_per_s:,.0f}",
-                      f"{c.new.events_per_s:,.0f}", f"[{style}]{c.change:+.1%}[/]" if style
-                      else f"{c.change:+.1%}", f"{c.t_score:.1f}", verdict)  # fmt: skip
+    table = compare_table(changes, f"{args.old.name} -> {args.new.name}")
     _console_out().print(table)
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
     from harness.config import load_config
     from harness.gate import evaluate, markdown, validate
     from harness.resultfile import load_result
+    from harness.table import check_table
 
     result = load_result(args.result)
     baseline = load_result(args.baseline) if args.baseline else None
     source = args.config or Path("pyproject.toml")
     thresholds = validate(load_config(args.config)["thresholds"], source)
     checks = evaluate(result, thresholds, baseline)
-    table = Table(title=f"mbobench check {args.result.name}", title_justify="left")
-    for name in ("check", "file / engine", "threshold", "measured", "margin", ""):
-        table.add_column(name)
-    for c in checks:
-        mark = "[green]pass[/]" if c.passed else "[red]FAIL[/]"
-        table.add_row(c.rule, c.subject, c.threshold, c.measured, c.margin, mark)
+    table = check_table(checks, f"mbobench check {args.result.name}")
     _console_out().print(table)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:

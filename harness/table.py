@@ -9,8 +9,11 @@ from harness.resultfile import Result
 
 def run_table(result: Result) -> Table:
     """Per file and engine: events/s with its spread, ratios, memory, and the digest check."""
-    table = Table(title=f"{result.path.name}", title_justify="left")
-    table.add_column("file / engine", style="bold")
+    files = list(dict.fromkeys(r.file for r in result.rows))
+    one_file = len(files) == 1
+    title = f"{result.path.name}: {files[0]}" if one_file else result.path.name
+    table = Table(title=title, title_justify="left")
+    table.add_column("engine" if one_file else "file / engine", style="bold")
     table.add_column("events", justify="right")
     table.add_column("events/s", justify="right", style="cyan")
     table.add_column("± rsd", justify="right")
@@ -23,7 +26,7 @@ def run_table(result: Result) -> Table:
         wrong = row.digest_ok is False
         mark = {True: " [green]ok[/green]", False: " [red]WRONG[/red]", None: ""}[row.digest_ok]
         table.add_row(
-            f"{row.file} / {row.engine}",
+            row.engine if one_file else f"{row.file} / {row.engine}",
             f"{row.events:,}",
             "-" if wrong else f"{row.events_per_s:,.0f}",
             "-" if wrong else f"{100 * row.rsd:.1f}%",
@@ -38,4 +41,83 @@ def run_table(result: Result) -> Table:
             compiled.append(f"starting {row.engine}: {1000 * row.startup_s:.0f} ms (in its time)")
     if compiled:
         table.caption = "outside the timings: " + "; ".join(dict.fromkeys(compiled))
+    return table
+
+
+def attribution_table(attribution):
+    """The attribution of one file as a rich table."""
+    from harness.attribution import PLAN_SHARE
+
+    table = Table(title=f"where the baseline's time goes: {attribution.file} "
+                  f"({attribution.events:,} events)", title_justify="left")  # fmt: skip
+    for name in ("cost", "ns/event", "95% interval", "share of baseline", "plan expected"):
+        table.add_column(name, justify="left" if name == "cost" else "right")
+
+    def add(name, fig, plan=""):
+        table.add_row(name, f"{fig.ns:,.0f}", f"{fig.low:,.0f} .. {fig.high:,.0f}",
+                      f"{attribution.share(fig.ns):.1%}", plan)  # fmt: skip
+
+    for cost, fig in attribution.parts.items():
+        low, high = PLAN_SHARE[cost]
+        add(cost, fig, f"{low:.0%}" if low == high else f"{low:.0%}-{high:.0%}")
+    add("remainder (book, strategies, fills, reading)", attribution.remainder)
+    add("total (all four on)", attribution.total, "")
+    big = {pair: fig for pair, fig in attribution.interactions.items()
+           if abs(fig.ns) > 0.02 * attribution.total.ns}  # fmt: skip
+    if big:
+        table.caption = "interactions the split hides: " + "; ".join(
+            f"{a} x {b} {fig.ns:+,.0f} ns ({fig.low:+,.0f} .. {fig.high:+,.0f})"
+            for (a, b), fig in big.items()
+        )
+    return table
+
+
+def compare_table(changes: list, title: str) -> Table:
+    """Old against new events/s per file and engine, with pyperf's verdict."""
+    table = Table(title=title, title_justify="left")
+    for name in ("file / engine", "old events/s", "new events/s", "change", "t", "verdict"):
+        table.add_column(name, justify="left" if name in ("file / engine", "verdict") else "right")
+    for c in changes:
+        style = "" if not c.significant else "green" if c.change > 0 else "red"
+        verdict = ("faster" if c.change > 0 else "slower") if c.significant else "not significant"
+        change = f"[{style}]{c.change:+.1%}[/]" if style else f"{c.change:+.1%}"
+        table.add_row(
+            f"{c.file} / {c.engine}",
+            f"{c.old.events_per_s:,.0f}",
+            f"{c.new.events_per_s:,.0f}",
+            change,
+            f"{c.t_score:.1f}",
+            verdict,
+        )
+    return table
+
+
+def check_table(checks: list, title: str) -> Table:
+    """Every threshold checked: what, against what, measured, margin, pass or FAIL."""
+    table = Table(title=title, title_justify="left")
+    for name in ("check", "file / engine", "threshold", "measured", "margin", ""):
+        table.add_column(name)
+    for c in checks:
+        mark = "[green]pass[/]" if c.passed else "[red]FAIL[/]"
+        table.add_row(c.rule, c.subject, c.threshold, c.measured, c.margin, mark)
+    return table
+
+
+def profile_table(summary: dict, title: str) -> Table:
+    """A profile's share per category (and allocated MB, for scalene)."""
+    from harness.categories import CATEGORIES
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("category")
+    table.add_column("share", justify="right")
+    memory = summary.get("malloc_mb")
+    if memory is not None:
+        table.add_column("allocated MB", justify="right")
+    for category in CATEGORIES:
+        share = summary["shares"][category]
+        if share or (memory or {}).get(category):
+            row = [category, f"{share:.1%}"]
+            if memory is not None:
+                row.append(f"{memory[category]:,.1f}")
+            table.add_row(*row)
     return table
