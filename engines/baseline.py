@@ -99,7 +99,7 @@ class BaselineEngine:
         queue: list[PrioritizedEvent] = []
         arrival = 0
         for chunk in chunks:
-            for fields in rows(chunk):
+            for fields in rows(chunk):  # cost: reading
                 event = MarketEvent(*fields)  # cost: allocation
                 heapq.heappush(  # cost: queue
                     queue, PrioritizedEvent((event.ts_recv, arrival), copy.copy(event))

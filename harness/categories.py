@@ -47,12 +47,14 @@ def frame_category(function: str, filename: str, line: int) -> str | None:
     if marker and marker.group(1) in CATEGORIES:
         return marker.group(1)
     costs = module_costs(filename)
-    if function in costs:
-        return costs[function]
+    name = function.rsplit(".", 1)[-1]  # py-spy names methods Class.method
+    for key in (function, name):
+        if key in costs:
+            return costs[key]
     if "*" in costs:
         return costs["*"]
-    name = Path(filename).name if not filename.startswith("<") else "<string>"
-    return FOREIGN.get(f"{name}:{function}") or FOREIGN.get(name)
+    module = Path(filename).name if not filename.startswith("<") else "<string>"
+    return FOREIGN.get(f"{module}:{name}") or FOREIGN.get(module)
 
 
 def source_line(filename: str, line: int) -> str:

@@ -152,6 +152,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
                       Path("profiles") / args.engine.replace(":", "_"), args.seconds)  # fmt: skip
     table = profile_table(summary, f"{args.profiler}: {args.engine} on {path.name}")
     _console_out().print(table)
+    if summary.get("cpu_sampled") is False:
+        print(f"  {args.profiler} recorded no CPU samples here: only its memory figures count")
     for top in summary.get("top_allocations", [])[:5]:
         print(
             f"  allocates {top['mb']:,.1f} MB: {Path(top['file']).name}:{top['line']} "

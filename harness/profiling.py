@@ -19,6 +19,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from harness.categories import CATEGORIES, categorize, frame_category, function_at
@@ -30,7 +31,7 @@ _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>.*):(?P<line>\d+)\)$")
 
 def profile(engine: str, path: Path, profiler: str, out_dir: Path, seconds: float) -> dict:
     """Profile one engine on one file; the per-category summary (also written as JSON)."""
-    script = shutil.which("mbobench")
+    script = _find("mbobench")
     if script is None:
         raise ToolMissing("the mbobench console script is not installed (pip install .)")
     target = [script, "once", str(path), "--engine", engine, "--min-seconds", str(seconds)]
@@ -74,7 +75,9 @@ def summarize_collapsed(text: str) -> dict:
 def _scalene(target: list[str], out_dir: Path) -> dict:
     exe = _tool("scalene")
     out = out_dir / "scalene.json"
-    _run([exe, "run", "-o", str(out), target[0], "---", *target[1:]], "scalene")
+    # Only our packages: scalene otherwise profiles the console script alone.
+    _run([exe, "run", "--profile-only", "engines,harness", "-o", str(out), target[0], "---",
+          *target[1:]], "scalene")  # fmt: skip
     try:
         data = json.loads(out.read_text())
     except (OSError, json.JSONDecodeError) as exc:
@@ -109,15 +112,21 @@ def summarize_scalene(data: dict) -> dict:
                         "category": category,
                     }
                 )
-    total = sum(cpu.values()) or 1.0
+    total = sum(cpu.values())
     allocating.sort(key=lambda x: -x["mb"])
-    return {"unit": "cpu percent", "total": total, "categories": cpu,
-            "shares": {k: v / total for k, v in cpu.items()}, "malloc_mb": memory,
+    return {"unit": "cpu percent", "total": total, "cpu_sampled": total > 0, "categories": cpu,
+            "shares": {k: v / (total or 1.0) for k, v in cpu.items()}, "malloc_mb": memory,
             "top_allocations": allocating[:10]}  # fmt: skip
 
 
+def _find(name: str) -> str | None:
+    """A console script beside the running Python (where pip put it), else on PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.is_file() else shutil.which(name)
+
+
 def _tool(name: str) -> str:
-    exe = shutil.which(name)
+    exe = _find(name)
     if exe is None:
         raise ToolMissing(f"{name} is not installed (pip install {name})")
     return exe

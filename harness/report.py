@@ -34,8 +34,9 @@ def build(runs: list[Result], attribution: Result | None, profiles: list[dict]) 
     sections = [_throughput(latest), _phases(latest)]
     if attribution is not None:
         sections.append(_attribution(attribution, profiles))
-    if len(runs) > 1:
-        sections.append(_history(runs))
+    history = _same_file(runs)
+    if len(history) > 1:
+        sections.append(_history(history))
     sections.append(_machine(latest))
     return sections
 
@@ -143,8 +144,7 @@ def _attribution(result: Result, profiles: list[dict]):
                      f"{a.remainder.low:,.0f} .. {a.remainder.high:,.0f}",
                      f"{a.share(a.remainder.ns):.1%}", ""])  # fmt: skip
         images.append((f"attribution-{len(images)}", _stacked(a, profiles)))
-    profile_rows = [[p["engine"], p["profiler"], ", ".join(f"{k} {v:.0%}" for k, v in
-                     p["shares"].items() if v >= 0.005)] for p in profiles]  # fmt: skip
+    profile_rows = [[p["engine"], p["profiler"], _profile_shares(p)] for p in profiles]
     body = _html_table(head, rows)
     md = _md_table(head, rows)
     if profile_rows:
@@ -153,12 +153,19 @@ def _attribution(result: Result, profiles: list[dict]):
     return ("Where the baseline's time goes", body, md, images)
 
 
+def _profile_shares(p: dict) -> str:
+    if p.get("cpu_sampled") is False:
+        mb = ", ".join(f"{k} {v:,.0f} MB" for k, v in p.get("malloc_mb", {}).items() if v >= 0.5)
+        return f"no CPU samples; allocated: {mb}"
+    return ", ".join(f"{k} {v:.0%}" for k, v in p["shares"].items() if v >= 0.005)
+
+
 def _stacked(a, profiles: list[dict]) -> bytes:
     plt = _pyplot()
     bars = {"experiment": {c: a.share(f.ns) for c, f in a.parts.items()}}
     bars["experiment"]["remainder"] = a.share(a.remainder.ns)
     for p in profiles:
-        if p.get("engine") == "baseline":
+        if p.get("engine") == "baseline" and p.get("cpu_sampled", True):
             bars[f"{p['profiler']} (baseline)"] = {k: v for k, v in p["shares"].items() if v}
     fig, ax = plt.subplots(figsize=(8, 1.0 + 0.6 * len(bars)))
     for y, shares in enumerate(bars.values()):
@@ -183,7 +190,7 @@ def _stacked(a, profiles: list[dict]) -> bytes:
 def _history(runs: list[Result]):
     plt = _pyplot()
     ordered = sorted(runs, key=_date)
-    labels = [_commit(r) or r.path.stem for r in ordered]
+    labels = [f"{_commit(r) or r.path.stem}\n{_date(r)[5:16]}" for r in ordered]
     fig, ax = plt.subplots(figsize=(8, 4))
     engines = dict.fromkeys(r.engine for run in ordered for r in run.rows)
     for engine in engines:
@@ -217,8 +224,18 @@ def _machine(result: Result):
     return ("Machine and commit", _html_table(["", ""], rows), _md_table(["", ""], rows), [])
 
 
+def _same_file(runs: list[Result]) -> list[Result]:
+    """The results that measured the file measured most often: a history is of one file."""
+    counts: dict[str, list[Result]] = {}
+    for run in runs:
+        for file in dict.fromkeys(r.file for r in run.rows):
+            counts.setdefault(file, []).append(run)
+    return max(counts.values(), key=len) if counts else []
+
+
 def _date(result: Result) -> str:
-    return str(result.suite.get_benchmarks()[0].get_metadata().get("date", ""))
+    dates = result.suite.get_benchmarks()[0].get_dates()
+    return dates[0].isoformat(sep=" ", timespec="seconds") if dates else ""
 
 
 def _commit(result: Result) -> str | None:
