@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-CEILING = "ceiling"
 DEFAULT_PROCESSES = 3  # mbobench's default preset; pyperf's --fast / --rigorous still apply
 DEFAULT_VALUES = 3
 
@@ -99,7 +98,7 @@ def _prepare(args, metadata: dict):
     from engines import load_engine
     from harness.ceiling import read_ceiling
     from harness.reader import Reader
-    from harness.runner import peak_rss, reset_peak_rss
+    from harness.runner import CEILING, peak_rss, reset_peak_rss
 
     path = Path(args.input)
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import InputError
@@ -40,7 +40,6 @@ class Settings:
     loops: int | None = None  # pyperf --loops (None: calibrated)
     strict: bool = False
     chunk_records: int = DEFAULT_CHUNK_RECORDS
-    extra: list[str] = field(default_factory=list)  # further pyperf options
 
     def pyperf_args(self) -> list[str]:
         args = {"fast": ["--fast"], "rigorous": ["--rigorous"]}.get(self.preset, [])
@@ -49,7 +48,7 @@ class Settings:
                             ("--loops", self.loops)):  # fmt: skip
             if value is not None:
                 args += [flag, str(value)]
-        return args + self.extra
+        return args
 
 
 Started = Callable[[str], Callable[[], None]]  # on_start(label) -> on_done()
