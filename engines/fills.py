@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from engines.book import Book
 from engines.events import ASK, BID, NO_ASK, NO_BID
-from engines.results import FNV_PRIME, MASK64, Results, StrategyResult, mix
+from engines.results import FNV_OFFSET, Results, StrategyResult, mix
 from engines.strategies import QUOTE, STRATEGIES, OrderRequest
 
 # The profile category of this module's functions (harness/categories.py).
@@ -41,7 +41,7 @@ class FillSimulator:
     """Quotes and takes of every strategy on every instrument, their fills, positions and cash."""
 
     def __init__(self) -> None:
-        self.digest = 0xCBF29CE484222325  # the shared FNV-1a state; engines fold book tops in
+        self.digest = FNV_OFFSET  # the shared FNV-1a state; engines fold book tops in
         # Per instrument key: per strategy index, [bid quote, ask quote] (None when not quoting).
         self.quotes: dict[int, list[list[Quote | None]]] = {}
         # Per instrument key, per strategy index: net quantity, and cash (price units x qty).
@@ -125,7 +125,7 @@ class FillSimulator:
         self.cash[key][s] -= signed * price
         h = self.digest
         for word in (s, key, side, price, quantity):
-            h = ((h ^ (word & MASK64)) * FNV_PRIME) & MASK64
+            h = mix(h, word)
         self.digest = h
 
     # -- results ----------------------------------------------------------------------------

@@ -33,8 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     err = Console(stderr=True, quiet=args.quiet)
     config = load_config(args.config)
-    if "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # a user's `module:Class` beside them, as uvicorn does
+    _importable_here()
     files = [args.file] if args.file else [Path(f) for f in config["files"]]
     if not files:
         from harness.dataset import default_file
@@ -71,6 +70,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _importable_here() -> None:
+    """A user's `module:Class` beside them is importable, as uvicorn does it."""
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+
+
 def _console_out():
     from rich.console import Console
 
@@ -104,16 +109,12 @@ def cmd_attribute(args: argparse.Namespace) -> int:
 def cmd_once(args: argparse.Namespace) -> int:
     import json
 
-    from engines import EngineNotFound, available_engines, load_engine
     from engines.book import UnknownOrder
     from harness.reader import Reader
+    from harness.runner import load_engine_or_fail
 
-    if "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        engine = load_engine(args.engine)
-    except EngineNotFound as exc:
-        raise InputError(f"{exc}; available engines: {', '.join(available_engines())}") from None
+    _importable_here()
+    engine = load_engine_or_fail(args.engine)
     Reader(args.file)  # a bad file is reported before anything runs
     start = time.monotonic()
     passes = 0

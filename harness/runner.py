@@ -59,18 +59,9 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
     """Measure the ceiling and `engines` on each file; a pyperf BenchmarkSuite."""
     import pyperf
 
-    from engines import EngineNotFound, load_engine
-
     for spec in engines:  # fail before measuring anything
-        if spec.startswith("cmd:"):
-            continue
-        try:
-            load_engine(spec)
-        except EngineNotFound as exc:
-            from engines import available_engines
-
-            names = ", ".join(available_engines())
-            raise InputError(f"{exc}; available engines: {names}") from None
+        if not spec.startswith("cmd:"):
+            load_engine_or_fail(spec)
     commit = _commit()
     benchmarks = []
     with tempfile.TemporaryDirectory(prefix="mbobench-") as tmp:
@@ -93,6 +84,17 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
             _annotate(part_benchmarks)
             benchmarks += part_benchmarks
     return pyperf.BenchmarkSuite(benchmarks)
+
+
+def load_engine_or_fail(spec: str):
+    """The engine a spec names, or an InputError that lists the engines there are."""
+    from engines import EngineNotFound, available_engines, load_engine
+
+    try:
+        return load_engine(spec)
+    except EngineNotFound as exc:
+        names = ", ".join(available_engines())
+        raise InputError(f"{exc}; available engines: {names}") from None
 
 
 def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings):
