@@ -10,10 +10,11 @@ import tomllib
 from pathlib import Path
 
 from harness.errors import InputError
+from harness.reader import DEFAULT_CHUNK_RECORDS
 
 # key -> (type, default)
 KEYS: dict[str, tuple[type, object]] = {
-    "chunk_records": (int, 65_536),
+    "chunk_records": (int, DEFAULT_CHUNK_RECORDS),
     "default_events": (int, 500_000),
     "engines": (list, ["baseline", "direct", "batch", "preallocated", "lockless", "compiled"]),
     "files": (list, []),  # DBN files of the suite (none: the embedded default)

@@ -4,9 +4,10 @@ The metadata is decoded by databento_dbn and checked (schema MBO, a known versio
 then handed out as chunks of `engines.events.MBO_DTYPE`:
 
 - `.dbn`: zero-copy views over a memory map of the file (the kernel pages it in as we go);
-- `.dbn.zst`: decompressed as a stream, frame after frame, one chunk at a time, never the whole
-  file in memory. A stream that ends inside a frame is reported as truncated (python-zstandard's
-  own stream reader returns a short read there without a word).
+- `.dbn.zst`: decompressed as a stream, frame after frame, straight into each chunk, never the
+  whole file in memory. The frames' layout is checked when the file is opened, so that a file
+  that ends inside a frame is reported as truncated before any record is read
+  (python-zstandard's stream reader would return a short read there without a word).
 
 Every chunk is validated before an engine sees it (record length, rtype, action, side), by one
 jitted pass; a bad record raises `InputError` naming the file and the record's index (from 0).
@@ -36,10 +37,10 @@ from harness.errors import InputError
 COSTS = {"*": "reading"}
 
 
-DEFAULT_CHUNK_RECORDS = 65_536
+DEFAULT_CHUNK_RECORDS = 16_384
 _PRELUDE = struct.Struct("<3sBI")  # b"DBN", version, metadata length
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-_ZSTD_BLOCK = 1 << 20
+_ZSTD_BLOCK = 1 << 17  # compressed bytes fed to zstd per call
 
 
 class Reader:
@@ -54,6 +55,8 @@ class Reader:
             self.compressed = f.read(4) == _ZSTD_MAGIC
         self.file_bytes = self.path.stat().st_size
         with self._open_stream() as stream:
+            if self.compressed:
+                stream.check_frames()
             head = _read_exact(stream, _PRELUDE.size)
             magic, version, metadata_len = (
                 _PRELUDE.unpack(head) if len(head) == _PRELUDE.size else (b"", 0, 0)
@@ -163,60 +166,54 @@ def _first_line(exc: BaseException) -> str:
 
 
 class _ZstdStream:
-    """A zstd file read as one stream across its frames, which notices a truncated last frame."""
+    """A zstd file read as one stream across its frames, decompressed straight into the caller's
+    buffers from a memory map of the file (no copy of the compressed or the decompressed bytes).
+    """
 
     def __init__(self, path: Path) -> None:
         import zstandard
 
         self.path = path
         self._error = zstandard.ZstdError
-        self._zstd = zstandard.ZstdDecompressor()
-        self._file = path.open("rb")
-        self._frame = None  # the decompressor of the frame under way, None between frames
-        self._pending = b""  # compressed bytes read but not yet fed
-        self._out = memoryview(b"")  # decompressed bytes not yet handed out
-        self._done = False
+        with path.open("rb") as f:
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        self._view = memoryview(self._map)  # a buffer, so zstandard does not call mmap.read
+        self._stream = zstandard.ZstdDecompressor().stream_reader(
+            self._view, read_size=_ZSTD_BLOCK, read_across_frames=True
+        )
+
+    def check_frames(self) -> None:
+        """Raise `InputError` unless the file is whole zstd frames (see harness.zstdframes)."""
+        from harness.zstdframes import FrameError, check_frames
+
+        try:
+            check_frames(self._view)
+        except FrameError as exc:
+            kind = "truncated" if exc.truncated else "corrupt zstd data"
+            raise InputError(f"{self.path}: {kind}: {exc}") from None
 
     def read(self, n: int) -> bytes:
         buffer = bytearray(n)
         return bytes(buffer[: self.readinto(memoryview(buffer))])
 
     def readinto(self, buffer: memoryview) -> int:
-        """Fill `buffer` (one copy of each byte); fewer bytes only at the end of the stream."""
+        """Fill `buffer`; fewer bytes only at the end of the stream."""
         filled = 0
-        while filled < len(buffer):
-            if not self._out:
-                if self._done:
-                    break
-                self._out = memoryview(self._decompress())
-                continue
-            take = min(len(self._out), len(buffer) - filled)
-            buffer[filled : filled + take] = self._out[:take]
-            self._out = self._out[take:]
-            filled += take
-        return filled
-
-    def _decompress(self) -> bytes:
-        data = self._pending or self._file.read(_ZSTD_BLOCK)
-        self._pending = b""
-        if not data:
-            if self._frame is not None:
-                raise InputError(f"{self.path}: truncated: the zstd stream ends inside a frame")
-            self._done = True
-            return b""
-        if self._frame is None:
-            self._frame = self._zstd.decompressobj()
         try:
-            out = self._frame.decompress(data)
+            while filled < len(buffer):
+                got = self._stream.readinto(buffer[filled:])
+                if not got:
+                    break
+                filled += got
         except self._error as exc:
             raise InputError(f"{self.path}: corrupt zstd data ({_first_line(exc)})") from None
-        if self._frame.eof:  # a frame ended: what follows it starts the next one
-            self._pending = self._frame.unused_data
-            self._frame = None
-        return out
+        return filled
 
     def close(self) -> None:
-        self._file.close()
+        self._stream.close()
+        self._stream = None  # it holds the view until it is freed
+        self._view.release()
+        self._map.close()
 
     def __enter__(self) -> _ZstdStream:
         return self
