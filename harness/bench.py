@@ -50,7 +50,7 @@ def main() -> None:
     parser = runner.argparser
     parser.add_argument("--engine", required=True, help="engine name, module:Class, or ceiling")
     parser.add_argument("--input", required=True, help="the DBN MBO file")
-    parser.add_argument("--chunk-records", type=int, default=65_536)
+    parser.add_argument("--chunk-records", type=int, default=0)  # 0: by format (reader.py)
     parser.add_argument("--strict", action="store_true")
     parser.add_argument("--name", help="the benchmark's name (default: ENGINE)")
     args = runner.parse_args()
