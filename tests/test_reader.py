@@ -8,6 +8,7 @@ import pytest
 from conftest import SHARED, mbo_records, shared_file, write_small_dbn
 
 from engines.events import MBO_DTYPE
+from harness.errors import InputError
 from harness.reader import Reader, read_records
 
 MBO_FILES = [
@@ -76,6 +77,15 @@ def test_chunking_does_not_change_records(cme_session, chunk):
     chunks = list(Reader(cme_session, chunk_records=chunk))
     assert all(len(c) <= chunk for c in chunks)
     assert np.concatenate(chunks).tobytes() == whole.tobytes()
+
+
+@pytest.mark.parametrize("suffix,chunk", [(".dbn", 131_072), (".dbn.zst", 16_384)])
+def test_chunk_size_by_format(tmp_path, suffix, chunk):
+    records = mbo_records(*[("A", "B", 100 + i, 5, i, 0x82) for i in range(chunk + 5)])
+    path = write_small_dbn(tmp_path / f"many{suffix}", records)
+    assert [len(c) for c in Reader(path)] == [chunk, 5]
+    with pytest.raises(InputError, match="chunk_records must be 0"):
+        Reader(path, chunk_records=-1)
 
 
 @pytest.mark.parametrize("suffix", [".dbn", ".dbn.zst"])
