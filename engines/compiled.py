@@ -12,6 +12,10 @@ cost more than the book work itself (4M against 11M events/s on this machine). W
 is full the kernel stops before the record that needs room, the engine grows the array, and the
 kernel resumes there.
 
+The kernel hints the CPU a few records ahead (`engines.cachehint`): the order table is larger
+than the caches, and the slot a coming record will probe is loaded while the records before it
+are processed.
+
 Reading overlaps processing: the reader runs a couple of chunks ahead on a thread while the
 kernel, which releases the GIL, works (`engines.prefetch`).
 
@@ -29,6 +33,7 @@ import numba
 import numpy as np
 
 from engines.book import UnknownOrder
+from engines.cachehint import cache_hint
 from engines.events import (
     ADD,
     ASK,
@@ -54,9 +59,11 @@ from engines.flatbook import (
     UNKNOWN,
     delete_slot,
     find_order,
+    home_slot,
     level_add,
     level_sub,
     new_orders,
+    probe,
     put_order,
     rehash,
     side_index,
@@ -74,6 +81,7 @@ TAKER_QUOTES = STRATEGIES[1][2]
 mm_decide = numba.njit(cache=True, _nrt=False, inline="always")(market_maker)
 taker_decide = numba.njit(cache=True, _nrt=False, inline="always")(imbalance_taker)
 FNV = np.uint64(0x100000001B3)
+AHEAD = 8  # records between a cache hint and the record it is for
 
 # Kernel status: why it stopped at a record.
 DONE, GROW_ORDERS, GROW_LEVELS, GROW_INSTRUMENTS, UNKNOWN_ID = 0, 1, 2, 3, 4
@@ -107,6 +115,12 @@ def new_state(instruments: int = 16, orders: int = 1 << 16, levels: int = 256) -
         zeros(instruments, NS, 2), zeros(instruments, NS, 1), zeros(NS),
         np.full(1, FNV_OFFSET, np.uint64), zeros(4), zeros(3),
     )  # fmt: skip
+
+
+@numba.njit(cache=True, _nrt=False, inline="always")
+def record_key(rec):
+    """A record's instrument key: its publisher and instrument ids in one integer."""
+    return (np.int64(rec.publisher_id) << 32) | np.int64(rec.instrument_id)
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
@@ -148,20 +162,23 @@ def top(levels, level_count, inst):
 @numba.njit(cache=True, _nrt=False, inline="always")
 def add_order(orders, order_count, inst_info, levels, level_count, inst, order_id, side, price,
               size):  # fmt: skip
-    slot = find_order(orders, inst_info, inst, order_id)
-    if slot >= 0:  # a re-used id replaces the order it named
-        remove_order(orders, order_count, levels, level_count, inst, slot)
+    slot = probe(orders, inst_info, inst, order_id)
+    if orders[slot].inst != -1 and orders[slot].gen == inst_info[inst, GEN]:
+        # A re-used id replaces the order it named: remove that order, then probe again, since
+        # the removal may have moved the entries after it.
+        remove_order(orders, order_count, inst_info, levels, level_count, inst, slot)
+        slot = probe(orders, inst_info, inst, order_id)
     stamp = inst_info[inst, NEXT_STAMP]
     inst_info[inst, NEXT_STAMP] = stamp + 1
-    put_order(orders, order_count, inst_info, inst, order_id, side, price, size, stamp)
+    put_order(orders, order_count, inst_info, slot, inst, order_id, side, price, size, stamp)
     level_add(levels, level_count, 2 * inst + side, price, size)
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def remove_order(orders, order_count, levels, level_count, inst, slot):
+def remove_order(orders, order_count, inst_info, levels, level_count, inst, slot):
     row = 2 * inst + orders[slot].side
     level_sub(levels, level_count, row, orders[slot].price, orders[slot].size, 1)
-    delete_slot(orders, order_count, slot)
+    delete_slot(orders, order_count, inst_info, slot)
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
@@ -181,7 +198,7 @@ def apply_record(orders, order_count, inst_info, levels, level_count, inst, acti
                 return False
             inst_info[inst, UNKNOWN] += 1
         elif size >= orders[slot].size:
-            remove_order(orders, order_count, levels, level_count, inst, slot)
+            remove_order(orders, order_count, inst_info, levels, level_count, inst, slot)
         else:
             orders[slot].size -= size
             level_sub(levels, level_count, 2 * inst + orders[slot].side, orders[slot].price,
@@ -195,10 +212,10 @@ def apply_record(orders, order_count, inst_info, levels, level_count, inst, acti
             add_order(orders, order_count, inst_info, levels, level_count, inst, order_id,
                       side_index(side), price, size)  # fmt: skip
         elif size == 0:
-            remove_order(orders, order_count, levels, level_count, inst, slot)
+            remove_order(orders, order_count, inst_info, levels, level_count, inst, slot)
         elif price != orders[slot].price or size > orders[slot].size:
             kept_side = orders[slot].side  # the stored side, as engines.book does
-            remove_order(orders, order_count, levels, level_count, inst, slot)
+            remove_order(orders, order_count, inst_info, levels, level_count, inst, slot)
             add_order(orders, order_count, inst_info, levels, level_count, inst, order_id,
                       kept_side, price, size)  # fmt: skip
         else:
@@ -296,9 +313,15 @@ def run_chunk(chunk, begin, st, strict):
     memory, fills, digest, counters, out = st.memory, st.fills, st.digest, st.counters, st.out
     max_orders = orders.shape[0] // 2  # keep the order table at most half full
     room = levels.shape[1] - 1
-    for r in range(begin, chunk.shape[0]):
+    end = chunk.shape[0]
+    for r in range(begin, end):
+        if r + AHEAD < end:
+            # The order table is larger than the caches: start loading the slot a record a few
+            # records ahead will probe first, so that the miss overlaps the work until then.
+            ahead = chunk[r + AHEAD]
+            cache_hint(orders, home_slot(orders, record_key(ahead), ahead.order_id))
         rec = chunk[r]
-        key = (np.int64(rec.publisher_id) << 32) | np.int64(rec.instrument_id)
+        key = record_key(rec)
         inst = instrument(inst_table, inst_info, counters, memory, key)
         action = np.int64(rec.action)
         side = np.int64(rec.side)

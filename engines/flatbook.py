@@ -49,33 +49,38 @@ def new_orders(capacity: int) -> np.ndarray:
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def _home(table, inst, order_id):
-    # Fibonacci hashing of the (instrument, id) pair onto the power-of-two table.
-    h = (np.uint64(order_id) ^ (np.uint64(inst) << np.uint64(48))) * np.uint64(0x9E3779B97F4A7C15)
-    return np.int64(h >> np.uint64(32)) & (table.shape[0] - 1)
+def home_slot(table, key, order_id):
+    """Where the probe for an order starts: Fibonacci hashing of (instrument key, order id).
+
+    It takes the instrument's key as a record carries it (publisher and instrument id), not its
+    dense index, so that the kernel can compute it for a record it has not reached yet.
+    """
+    mixed = np.uint64(order_id) ^ (np.uint64(key) * np.uint64(0xD6E8FEB86659FD93))
+    return np.int64((mixed * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)) & (table.shape[0] - 1)
+
+
+@numba.njit(cache=True, _nrt=False, inline="always")
+def probe(table, inst_info, inst, order_id):
+    """The slot holding (inst, order_id), of any generation, or the empty slot ending its run."""
+    mask = table.shape[0] - 1
+    i = home_slot(table, inst_info[inst, KEY], order_id)
+    while table[i].inst != -1 and (table[i].order_id != order_id or table[i].inst != inst):
+        i = (i + 1) & mask
+    return i
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
 def find_order(table, inst_info, inst, order_id):
     """Slot of a live order of `inst`, or -1."""
-    mask = table.shape[0] - 1
-    i = _home(table, inst, order_id)
-    while table[i].inst != -1:
-        if table[i].order_id == order_id and table[i].inst == inst:
-            return i if table[i].gen == inst_info[inst, GEN] else -1
-        i = (i + 1) & mask
-    return -1
+    i = probe(table, inst_info, inst, order_id)
+    if table[i].inst == -1 or table[i].gen != inst_info[inst, GEN]:
+        return -1
+    return i
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def put_order(table, count, inst_info, inst, order_id, side, price, size, stamp):
-    """Insert or overwrite an order (the caller has checked the table has room)."""
-    mask = table.shape[0] - 1
-    i = _home(table, inst, order_id)
-    while table[i].inst != -1:
-        if table[i].order_id == order_id and table[i].inst == inst:
-            break
-        i = (i + 1) & mask
+def put_order(table, count, inst_info, i, inst, order_id, side, price, size, stamp):
+    """Write an order into slot i, which `probe` returned (the caller has checked for room)."""
     if table[i].inst == -1:
         count[0] += 1
     table[i].order_id = order_id
@@ -88,7 +93,7 @@ def put_order(table, count, inst_info, inst, order_id, side, price, size, stamp)
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def delete_slot(table, count, i):
+def delete_slot(table, count, inst_info, i):
     """Empty slot i, shifting later entries of its probe run back (no tombstones)."""
     mask = table.shape[0] - 1
     j = i
@@ -96,7 +101,7 @@ def delete_slot(table, count, i):
         j = (j + 1) & mask
         if table[j].inst == -1:
             break
-        home = _home(table, table[j].inst, table[j].order_id)
+        home = home_slot(table, inst_info[table[j].inst, KEY], table[j].order_id)
         # Move j back into the hole unless its home lies cyclically in (i, j].
         if (j > i and (home <= i or home > j)) or (j < i and home <= i and home > j):
             table[i] = table[j]
@@ -112,7 +117,8 @@ def rehash(old, new, inst_info):
     for i in range(old.shape[0]):
         rec = old[i]
         if rec.inst != -1 and rec.gen == inst_info[rec.inst, GEN]:
-            put_order(new, count, inst_info, rec.inst, rec.order_id, rec.side, rec.price,
+            slot = probe(new, inst_info, rec.inst, rec.order_id)
+            put_order(new, count, inst_info, slot, rec.inst, rec.order_id, rec.side, rec.price,
                       rec.size, rec.stamp)  # fmt: skip
     return count[0]
 
