@@ -107,6 +107,18 @@ def test_compiled_grows_every_array(synthetic):
     assert run(small, synthetic).digest == run(load_engine("lockless"), synthetic).digest
 
 
+def test_compiled_reuses_its_arrays_from_empty(synthetic, cme_session):
+    # Each run starts from empty arrays, whatever the run before it left in them (grown, a
+    # failed run, another file).
+    engine = CompiledEngine(instruments=1, orders=4, levels=2)
+    cme = read_records(cme_session)
+    first, other = run(engine, synthetic), run(engine, cme)
+    with pytest.raises(UnknownOrder):
+        run(engine, mbo_records(("C", "B", 100, 5, 42, 0x82)), strict=True)
+    assert run(engine, synthetic) == first and run(engine, cme) == other
+    assert run(CompiledEngine(), cme) == other
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_strict_raises_on_unknown_ids(name):
     records = mbo_records(("A", "B", 100, 5, 1, 0x82), ("C", "B", 100, 5, 42, 0x82))
