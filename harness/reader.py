@@ -44,6 +44,7 @@ COSTS = {"*": "reading"}
 DEFAULT_CHUNK_RECORDS = 0
 COMPRESSED_CHUNK_RECORDS = 16_384
 MAPPED_CHUNK_RECORDS = 131_072
+FIRST_CHUNK_RECORDS = 4_096
 _PRELUDE = struct.Struct("<3sBI")  # b"DBN", version, metadata length
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _ZSTD_BLOCK = 1 << 17  # compressed bytes fed to zstd per call
@@ -99,7 +100,11 @@ class Reader:
         return self.chunks()
 
     def chunks(self) -> Iterator[np.ndarray]:
-        """Validated chunks of `self.dtype`, `chunk_records` long (the last may be shorter)."""
+        """Validated chunks of `self.dtype`, at most `chunk_records` long.
+
+        The first chunks are shorter (`FIRST_CHUNK_RECORDS`, doubling up to `chunk_records`), so
+        that an engine reading ahead on a thread waits as little as possible for its first one.
+        """
         source = self._mapped_chunks() if not self.compressed else self._streamed_chunks()
         done = 0
         for chunk in source:
@@ -114,18 +119,22 @@ class Reader:
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         # The views keep the map alive for as long as a consumer holds a chunk.
         records = np.frombuffer(mapped, self.dtype, self.record_count, self.data_offset)
-        for start in range(0, self.record_count, self.chunk_records):
-            yield records[start : start + self.chunk_records]
+        start = 0
+        for length in self._lengths():
+            if start >= self.record_count:
+                return
+            yield records[start : start + length]
+            start += length
 
     def _streamed_chunks(self) -> Iterator[np.ndarray]:
         size = self.dtype.itemsize
-        want = size * self.chunk_records
         with self._open_stream() as stream:
             _read_exact(stream, self.data_offset)
             index = 0
-            while True:
+            for length in self._lengths():
+                want = size * length
                 # A fresh buffer per chunk: a consumer may keep the chunks it was given.
-                chunk = np.empty(self.chunk_records, self.dtype)
+                chunk = np.empty(length, self.dtype)
                 got = stream.readinto(memoryview(chunk.view(np.uint8)))
                 whole = got // size
                 if whole:
@@ -138,6 +147,12 @@ class Reader:
                             f"after record {index - 1}"
                         )
                     return
+
+    def _lengths(self) -> Iterator[int]:
+        length = min(FIRST_CHUNK_RECORDS, self.chunk_records)
+        while True:
+            yield length
+            length = min(2 * length, self.chunk_records)
 
     def _open_stream(self):
         return _ZstdStream(self.path) if self.compressed else self.path.open("rb")

@@ -81,9 +81,12 @@ def test_chunking_does_not_change_records(cme_session, chunk):
 
 @pytest.mark.parametrize("suffix,chunk", [(".dbn", 131_072), (".dbn.zst", 16_384)])
 def test_chunk_size_by_format(tmp_path, suffix, chunk):
-    records = mbo_records(*[("A", "B", 100 + i, 5, i, 0x82) for i in range(chunk + 5)])
+    records = mbo_records(*[("A", "B", 100 + i, 5, i, 0x82) for i in range(2 * chunk)])
     path = write_small_dbn(tmp_path / f"many{suffix}", records)
-    assert [len(c) for c in Reader(path)] == [chunk, 5]
+    lengths = [len(c) for c in Reader(path)]
+    ramp = [4096 << i for i in range(chunk.bit_length() - (4096).bit_length())]
+    assert lengths[: len(ramp)] == ramp  # short first chunks, so that an engine starts soon
+    assert lengths[len(ramp)] == chunk and sum(lengths) == 2 * chunk
     with pytest.raises(InputError, match="chunk_records must be 0"):
         Reader(path, chunk_records=-1)
 
