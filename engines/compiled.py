@@ -62,6 +62,7 @@ from engines.flatbook import (
     home_slot,
     level_add,
     level_sub,
+    live,
     new_orders,
     probe,
     put_order,
@@ -173,7 +174,7 @@ def top(levels, level_count, inst):
 def add_order(orders, order_count, inst_info, levels, level_count, inst, order_id, side, price,
               size):  # fmt: skip
     slot = probe(orders, inst_info, inst, order_id)
-    if orders[slot].inst != -1 and orders[slot].gen == inst_info[inst, GEN]:
+    if live(orders, inst_info, slot):
         # A re-used id replaces the order it named: remove that order, then probe again, since
         # the removal may have moved the entries after it.
         remove_order(orders, order_count, inst_info, levels, level_count, inst, slot)

@@ -70,12 +70,16 @@ def probe(table, inst_info, inst, order_id):
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
+def live(table, inst_info, i):
+    """Whether slot i holds an order of its instrument's current generation."""
+    return table[i].inst != -1 and table[i].gen == inst_info[table[i].inst, GEN]
+
+
+@numba.njit(cache=True, _nrt=False, inline="always")
 def find_order(table, inst_info, inst, order_id):
     """Slot of a live order of `inst`, or -1."""
     i = probe(table, inst_info, inst, order_id)
-    if table[i].inst == -1 or table[i].gen != inst_info[inst, GEN]:
-        return -1
-    return i
+    return i if live(table, inst_info, i) else -1
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
@@ -116,7 +120,7 @@ def rehash(old, new, inst_info):
     count = np.zeros(1, np.int64)
     for i in range(old.shape[0]):
         rec = old[i]
-        if rec.inst != -1 and rec.gen == inst_info[rec.inst, GEN]:
+        if live(old, inst_info, i):
             slot = probe(new, inst_info, rec.inst, rec.order_id)
             put_order(new, count, inst_info, slot, rec.inst, rec.order_id, rec.side, rec.price,
                       rec.size, rec.stamp)  # fmt: skip
