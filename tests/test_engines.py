@@ -107,6 +107,24 @@ def test_compiled_grows_every_array(synthetic):
     assert run(small, synthetic).digest == run(load_engine("lockless"), synthetic).digest
 
 
+def test_compiled_frees_the_levels_it_drops():
+    # Levels live in a pool; a level that empties or is cleared must give its slot back, or the
+    # pool would run past its end (a bounds error under NUMBA_BOUNDSCHECK=1, CI's second pass).
+    cycle = []
+    for n in range(40):
+        ids = range(10 * n, 10 * n + 6)
+        cycle += [("A", "BBBAAA"[i], (100, 99, 98, 101, 102, 103)[i], 1, oid, 0x80)
+                  for i, oid in enumerate(ids)]  # fmt: skip
+        cycle += [("C", "B", 99, 1, 10 * n + 1, 0x80)]  # a level that empties
+        cycle += [("R", "N", 0, 0, 0, 0x80)]  # and a clear of the rest
+    records = mbo_records(*cycle)
+    engine = CompiledEngine(instruments=1, levels=4)
+    result, reference = run(engine, records), run(load_engine("baseline"), records)
+    assert (result.digest, result.strategies) == (reference.digest, reference.strategies)
+    levels = engine.kept.levels
+    assert levels.used[1] <= 6 and levels.keys.shape[1] <= 8  # never more than 6 live at once
+
+
 def test_compiled_reuses_its_arrays_from_empty(synthetic, cme_session):
     # Each run starts from empty arrays, whatever the run before it left in them (grown, a
     # failed run, another file).
