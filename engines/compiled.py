@@ -465,3 +465,29 @@ def warm_up() -> None:
     rehash(state.orders, new_orders(4), state.inst_info)  # the table's growth, too
     top(state.levels, 0)  # and the results' top of the book
     CompiledEngine.compile_seconds = time.perf_counter() - start
+
+
+def _stamp_with_inlined_sources(*kernels) -> None:
+    """Make numba's cache of `kernels` stale when a module they inline from changes.
+
+    numba checks a cached function against the file that defines it only, and the kernel inlines
+    the book, the strategies and the cache hint from other modules: an edit there would load the
+    old kernel from the cache. Folding those modules' sources into the stamp numba compares
+    makes it compile again instead. (The stamp is a private attribute of numba's cache: if a
+    numba version lacks it, nothing is changed.)
+    """
+    import hashlib
+    from pathlib import Path
+
+    from engines import cachehint, events, flatbook, strategies
+
+    sources = hashlib.sha256()
+    for module in (cachehint, events, flatbook, strategies):
+        sources.update(Path(module.__file__).read_bytes())
+    for kernel in kernels:
+        index = getattr(getattr(kernel, "_cache", None), "_cache_file", None)
+        if hasattr(index, "_source_stamp"):
+            index._source_stamp = (index._source_stamp, sources.hexdigest())
+
+
+_stamp_with_inlined_sources(run_chunk, top)
