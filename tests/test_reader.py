@@ -79,7 +79,7 @@ def test_chunking_does_not_change_records(cme_session, chunk):
     assert np.concatenate(chunks).tobytes() == whole.tobytes()
 
 
-@pytest.mark.parametrize("suffix,chunk", [(".dbn", 131_072), (".dbn.zst", 16_384)])
+@pytest.mark.parametrize("suffix,chunk", [(".dbn", 131_072), (".dbn.zst", 4_096)])
 def test_chunk_size_by_format(tmp_path, suffix, chunk):
     records = mbo_records(*[("A", "B", 100 + i, 5, i, 0x82) for i in range(2 * chunk)])
     path = write_small_dbn(tmp_path / f"many{suffix}", records)
