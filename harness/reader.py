@@ -9,6 +9,10 @@ then handed out as chunks of `engines.events.MBO_DTYPE`:
   that ends inside a frame is reported as truncated before any record is read
   (python-zstandard's stream reader would return a short read there without a word).
 
+Either way the file is read through a memory map, and the pages already read are given back
+every `RELEASE_BYTES` (`madvise(MADV_DONTNEED)`: they stay in the page cache, and a page touched
+again is read back from it), so that resident memory does not grow with the size of the file.
+
 Every chunk is validated before an engine sees it (record length, rtype, action, side), by one
 jitted pass; a bad record raises `InputError` naming the file and the record's index (from 0).
 """
@@ -47,6 +51,8 @@ DEFAULT_CHUNK_RECORDS = 0
 COMPRESSED_CHUNK_RECORDS = 4_096
 MAPPED_CHUNK_RECORDS = 131_072
 FIRST_CHUNK_RECORDS = 4_096
+RELEASE_BYTES = 32 << 20
+_PAGE = mmap.PAGESIZE
 _PRELUDE = struct.Struct("<3sBI")  # b"DBN", version, metadata length
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _ZSTD_BLOCK = 1 << 17  # compressed bytes fed to zstd per call
@@ -121,12 +127,16 @@ class Reader:
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         # The views keep the map alive for as long as a consumer holds a chunk.
         records = np.frombuffer(mapped, self.dtype, self.record_count, self.data_offset)
+        released = _Released(mapped)
         start = 0
         for length in self._lengths():
             if start >= self.record_count:
                 return
             yield records[start : start + length]
             start += length
+            # A consumer reading ahead on a thread may still be a few chunks behind: keep the
+            # last RELEASE_BYTES mapped.
+            released.upto(self.data_offset + start * self.dtype.itemsize - RELEASE_BYTES)
 
     def _streamed_chunks(self) -> Iterator[np.ndarray]:
         size = self.dtype.itemsize
@@ -203,9 +213,9 @@ class _ZstdStream:
         self._error = zstandard.ZstdError
         with path.open("rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        self._view = memoryview(self._map)  # a buffer, so zstandard does not call mmap.read
+        self._view = memoryview(self._map)
         self._stream = zstandard.ZstdDecompressor().stream_reader(
-            self._view, read_size=_ZSTD_BLOCK, read_across_frames=True
+            _Compressed(self._map, self._view), read_size=_ZSTD_BLOCK, read_across_frames=True
         )
 
     def check_frames(self) -> None:
@@ -213,7 +223,7 @@ class _ZstdStream:
         from harness.zstdframes import FrameError, check_frames
 
         try:
-            check_frames(self._view)
+            check_frames(_Walked(self._map, self._view))
         except FrameError as exc:
             kind = "truncated" if exc.truncated else "corrupt zstd data"
             raise InputError(f"{self.path}: {kind}: {exc}") from None
@@ -246,6 +256,54 @@ class _ZstdStream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Compressed:
+    """A memory-mapped zstd file as zstandard's stream reader reads it: views of the map, no copy
+    (a `read` may return any buffer), with the pages it is done with given back as it goes."""
+
+    def __init__(self, mapped: mmap.mmap, view: memoryview) -> None:
+        self.view = view
+        self.pos = 0
+        self.released = _Released(mapped)
+
+    def read(self, n: int) -> memoryview:
+        # zstandard asks for more input once it has used all of the last read's.
+        self.released.upto(self.pos)
+        part = self.view[self.pos : self.pos + n]
+        self.pos += len(part)
+        return part
+
+
+class _Walked:
+    """A memory-mapped zstd file as `check_frames` walks it: the walk touches a page of every
+    block, and the pages behind it are given back as it goes."""
+
+    def __init__(self, mapped: mmap.mmap, view: memoryview) -> None:
+        self.view = view
+        self.released = _Released(mapped)
+
+    def __len__(self) -> int:
+        return len(self.view)
+
+    def __getitem__(self, index: int | slice):
+        self.released.upto(index.start if isinstance(index, slice) else index)
+        return self.view[index]
+
+
+class _Released:
+    """Gives a map's pages back up to a point, RELEASE_BYTES at a time (a no-op without madvise)."""
+
+    def __init__(self, mapped: mmap.mmap) -> None:
+        self.mapped = mapped
+        self.done = 0
+        self.enabled = hasattr(mapped, "madvise") and hasattr(mmap, "MADV_DONTNEED")
+
+    def upto(self, offset: int) -> None:
+        end = offset // _PAGE * _PAGE
+        if self.enabled and end - self.done >= RELEASE_BYTES:
+            self.mapped.madvise(mmap.MADV_DONTNEED, self.done, end - self.done)
+            self.done = end
 
 
 _ACTION_OK = np.zeros(256, np.bool_)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import databento_dbn
 import numpy as np
 import pytest
 from conftest import SHARED, mbo_records, shared_file, write_small_dbn
 
 from engines.events import MBO_DTYPE
+from harness import reader
 from harness.errors import InputError
 from harness.reader import Reader, read_records
 
@@ -98,3 +101,40 @@ def test_written_files_read_back(tmp_path, suffix):
     assert read_records(path).tobytes() == records.tobytes()
     assert len(decode_with_databento(path)) == 2
     assert not list(tmp_path.glob(".*tmp"))  # the temporary file was renamed away
+
+
+def mapped_kb(path) -> int:
+    """Resident KB of this process's maps of `path` (Linux's /proc/self/smaps)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if line.endswith(str(path)):
+            inside = True
+        elif line.startswith("Rss:"):
+            total += int(line.split()[1]) if inside else 0
+            inside = False
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux's /proc/self/smaps")
+@pytest.mark.parametrize("suffix", [".dbn", ".dbn.zst"])
+def test_pages_read_are_given_back(tmp_path, monkeypatch, suffix):
+    # Random fields, so that the .zst is several MB too. While a file is read, its map holds
+    # little more than the last RELEASE_BYTES of it (a 2 MB page of the page cache, at least),
+    # where without the release it holds all it has read; the records are the same either way.
+    rng = np.random.default_rng(1)
+    records = np.zeros(240_000, MBO_DTYPE)
+    records["length"], records["rtype"], records["action"], records["side"] = 14, 0xA0, 65, 66
+    for name in ("order_id", "price", "ts_recv", "ts_event"):
+        records[name] = rng.integers(0, 1 << 62, len(records))
+    path = write_small_dbn(tmp_path / f"big{suffix}", records)
+    assert path.stat().st_size > 6 << 20
+    most = {}
+    for release in (64 << 10, 1 << 40):
+        monkeypatch.setattr(reader, "RELEASE_BYTES", release)
+        read, most[release] = [], 0
+        for chunk in Reader(path, chunk_records=1024):
+            read.append(chunk.copy())
+            if len(read) % 10 == 0:
+                most[release] = max(most[release], mapped_kb(path))
+        assert np.concatenate(read).tobytes() == records.tobytes()
+    assert most[1 << 40] > path.stat().st_size // 2048 and most[64 << 10] < most[1 << 40] // 3
