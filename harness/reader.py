@@ -72,26 +72,18 @@ class Reader:
         by_format = COMPRESSED_CHUNK_RECORDS if self.compressed else MAPPED_CHUNK_RECORDS
         self.chunk_records = chunk_records or by_format
         self.file_bytes = self.path.stat().st_size
-        with self._open_stream() as stream:
-            if self.compressed:
-                stream.check_frames()
-            head = _read_exact(stream, _PRELUDE.size)
-            magic, version, metadata_len = (
-                _PRELUDE.unpack(head) if len(head) == _PRELUDE.size else (b"", 0, 0)
-            )
-            if magic != b"DBN":
-                raise InputError(f"{self.path}: not a DBN file (no DBN prelude)")
-            if version not in (1, 2, 3):
-                raise InputError(f"{self.path}: DBN version {version} is not supported (1, 2, 3)")
-            body = _read_exact(stream, metadata_len)
-            if len(body) != metadata_len:
-                raise InputError(f"{self.path}: truncated inside the DBN metadata")
-        self.version = version
-        self.data_offset = _PRELUDE.size + metadata_len
-        self.metadata = _decode_metadata(self.path, head + body)
-        schema = self.metadata.schema
-        if schema is None or str(schema) != "mbo":
-            raise InputError(f"{self.path}: schema is {schema or 'mixed'}, expected mbo")
+        stream = self._open_stream()
+        try:
+            self._read_metadata(stream)
+        except BaseException:
+            stream.close()
+            raise
+        # A .dbn.zst's stream, its map walked and paged in, is now at the first record: the first
+        # `chunks()` reads on from there, instead of mapping the file and decompressing the
+        # metadata again.
+        self._first_stream: _ZstdStream | None = stream if self.compressed else None
+        if not self.compressed:
+            stream.close()
         self.ts_out = bool(self.metadata.ts_out)
         self.dtype = MBO_TS_OUT_DTYPE if self.ts_out else MBO_DTYPE
         self.record_count: int | None = None
@@ -103,6 +95,28 @@ class Reader:
                     f"after record {data_bytes // self.dtype.itemsize - 1}"
                 )
             self.record_count = data_bytes // self.dtype.itemsize
+
+    def _read_metadata(self, stream) -> None:
+        """Read and check the prelude and the metadata: the file is DBN, a known version, MBO."""
+        if self.compressed:
+            stream.check_frames()
+        head = _read_exact(stream, _PRELUDE.size)
+        magic, version, metadata_len = (
+            _PRELUDE.unpack(head) if len(head) == _PRELUDE.size else (b"", 0, 0)
+        )
+        if magic != b"DBN":
+            raise InputError(f"{self.path}: not a DBN file (no DBN prelude)")
+        if version not in (1, 2, 3):
+            raise InputError(f"{self.path}: DBN version {version} is not supported (1, 2, 3)")
+        body = _read_exact(stream, metadata_len)
+        if len(body) != metadata_len:
+            raise InputError(f"{self.path}: truncated inside the DBN metadata")
+        self.version = version
+        self.data_offset = _PRELUDE.size + metadata_len
+        self.metadata = _decode_metadata(self.path, head + body)
+        schema = self.metadata.schema
+        if schema is None or str(schema) != "mbo":
+            raise InputError(f"{self.path}: schema is {schema or 'mixed'}, expected mbo")
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return self.chunks()
@@ -140,8 +154,11 @@ class Reader:
 
     def _streamed_chunks(self) -> Iterator[np.ndarray]:
         size = self.dtype.itemsize
-        with self._open_stream() as stream:
+        stream, self._first_stream = self._first_stream, None
+        if stream is None:
+            stream = self._open_stream()
             _read_exact(stream, self.data_offset)
+        with stream:
             index = 0
             for length in self._lengths():
                 want = size * length
