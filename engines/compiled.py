@@ -16,8 +16,11 @@ The kernel hints the CPU a few records ahead (`engines.cachehint`): the order ta
 than the caches, and the slot a coming record will probe is loaded while the records before it
 are processed.
 
-Reading overlaps processing: the reader runs a couple of chunks ahead on a thread while the
-kernel, which releases the GIL, works (`engines.prefetch`).
+Reading overlaps processing. A reader that can read ahead into a ring (`engines.ring`; the
+harness's reader of a `.dbn.zst` can) fills it on a native thread while the kernel reads it on
+this one, both with the GIL released for the whole file: `run_ring`. Any other source of chunks
+is read a couple of chunks ahead on a Python thread (`engines.prefetch`) while the kernel, which
+releases the GIL, works.
 
 Compilation is cached on disk (`cache=True`) and done by `warm_up`, outside any timing;
 `compile_seconds` says how long it took in this process.
@@ -32,6 +35,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+import engines.ring
+from engines import atomics, cachehint, events, flatbook, strategies
 from engines.book import UnknownOrder
 from engines.cachehint import cache_hint
 from engines.events import (
@@ -72,12 +77,14 @@ from engines.flatbook import (
     rehash,
     side_index,
 )
+from engines.jitcache import stamp_with_sources
 from engines.prefetch import prefetch
 from engines.results import FNV_OFFSET, Results
+from engines.ring import TAKEN, Ring, next_filled, release, yield_cpu
 from engines.strategies import NEVER, STRATEGIES, imbalance_taker, market_maker
 
 # Profilers see the numba kernel as one call: its book, strategies and fills are one "kernel".
-COSTS = {"run_chunk": "kernel", "grow": "kernel", "warm_up": "other"}
+COSTS = {"run_chunk": "kernel", "run_ring": "kernel", "grow": "kernel", "warm_up": "other"}
 
 NS = len(STRATEGIES)
 MM_QUOTES = STRATEGIES[0][2]
@@ -86,6 +93,8 @@ mm_decide = numba.njit(cache=True, _nrt=False, inline="always")(market_maker)
 taker_decide = numba.njit(cache=True, _nrt=False, inline="always")(imbalance_taker)
 FNV = np.uint64(0x100000001B3)
 AHEAD = 8  # records between a cache hint and the record it is for
+# The ring a `.dbn.zst` is read ahead into: 8 chunks (of 4,096 records by default: 1.8 MB).
+RING_SLOTS = 8
 
 # Kernel status: why it stopped at a record.
 DONE, GROW_ORDERS, GROW_LEVELS, GROW_INSTRUMENTS, UNKNOWN_ID = 0, 1, 2, 3, 4
@@ -405,6 +414,22 @@ def grow(st: State, status: int) -> State:
     return st._replace(inst_table=table, **grown)
 
 
+@numba.njit(cache=True, nogil=True, _nrt=False)
+def run_ring(records, lengths, control, begin, st, strict, yield_cpu):
+    """Process the ring's chunks as they are filled (`engines.ring`): DONE once all is read, or
+    the status of the chunk the kernel stopped in (its slot stays taken, to resume at `begin`)."""
+    slots = records.shape[0]
+    while True:
+        slot = next_filled(control, slots, yield_cpu)
+        if slot < 0:
+            return DONE
+        status = run_chunk(records[slot, : lengths[slot]], begin, st, strict)
+        if status != DONE:
+            return status
+        begin = 0
+        release(control)
+
+
 class CompiledEngine:
     """The whole backtest in numba: arrays in, arrays for state, one kernel call per chunk."""
 
@@ -414,6 +439,7 @@ class CompiledEngine:
     def __init__(self, instruments: int = 16, orders: int = 1 << 16, levels: int = 256) -> None:
         self.initial = (instruments, orders, levels)  # sizes to start from; arrays grow as needed
         self.kept: State | None = None  # the last run's arrays, emptied and reused by the next
+        self.ring: Ring | None = None  # the chunks read ahead, for a reader that fills a ring
         warm_up()
 
     def run(self, chunks: Iterable[np.ndarray], strict: bool = False) -> Results:
@@ -421,19 +447,49 @@ class CompiledEngine:
         # 4 MB order table fault in one by one (about 1 ms a run).
         st = empty_state(self.kept) if self.kept else new_state(*self.initial)
         self.kept = None  # a run that fails leaves nothing half-used behind
-        for chunk in prefetch(chunks):
-            begin = 0
-            while True:
-                status = run_chunk(chunk, begin, st, strict)  # cost: kernel
-                if status == DONE:
-                    break
-                begin = int(st.counters[2])
-                if status == UNKNOWN_ID:
-                    rec = chunk[begin]
-                    raise UnknownOrder(int(rec["action"]), int(rec["order_id"]))
-                st = grow(st, status)
+        read_ahead = getattr(chunks, "read_ahead", None)  # harness.reader.Reader has it
+        filling = read_ahead(self._ring(chunks.dtype, chunks.chunk_records)) if read_ahead else None
+        if filling is not None:
+            with filling:
+                st = self._run_ring(st, strict)
+            filling.check()
+        else:
+            for chunk in prefetch(chunks):
+                st = self._run_chunk(chunk, st, strict)
         self.kept = st
         return self.results(st)
+
+    def _run_chunk(self, chunk: np.ndarray, st: State, strict: bool) -> State:
+        begin = 0
+        while True:
+            status = run_chunk(chunk, begin, st, strict)  # cost: kernel
+            if status == DONE:
+                return st
+            begin = int(st.counters[2])
+            if status == UNKNOWN_ID:
+                rec = chunk[begin]
+                raise UnknownOrder(int(rec["action"]), int(rec["order_id"]))
+            st = grow(st, status)
+
+    def _run_ring(self, st: State, strict: bool) -> State:
+        ring, begin = self.ring, 0
+        arrays = (ring.records, ring.lengths, ring.control)
+        while True:
+            status = run_ring(*arrays, begin, st, strict, yield_cpu)  # cost: kernel
+            if status == DONE:
+                return st
+            begin = int(st.counters[2])
+            if status == UNKNOWN_ID:
+                rec = ring.records[ring.control[TAKEN] % len(ring.records), begin]
+                raise UnknownOrder(int(rec["action"]), int(rec["order_id"]))
+            st = grow(st, status)
+
+    def _ring(self, dtype: np.dtype, records: int) -> Ring:
+        """The ring to read a file ahead into: RING_SLOTS chunks of the reader's size."""
+        ring = self.ring
+        if ring is None or ring.records.dtype != dtype or ring.records.shape[1] != records:
+            self.ring = ring = Ring(RING_SLOTS, records, dtype)
+        return ring
 
     def results(self, st: State) -> Results:
         from engines.fills import summarize
@@ -467,27 +523,7 @@ def warm_up() -> None:
     CompiledEngine.compile_seconds = time.perf_counter() - start
 
 
-def _stamp_with_inlined_sources(*kernels) -> None:
-    """Make numba's cache of `kernels` stale when a module they inline from changes.
-
-    numba checks a cached function against the file that defines it only, and the kernel inlines
-    the book, the strategies and the cache hint from other modules: an edit there would load the
-    old kernel from the cache. Folding those modules' sources into the stamp numba compares
-    makes it compile again instead. (The stamp is a private attribute of numba's cache: if a
-    numba version lacks it, nothing is changed.)
-    """
-    import hashlib
-    from pathlib import Path
-
-    from engines import cachehint, events, flatbook, strategies
-
-    sources = hashlib.sha256()
-    for module in (cachehint, events, flatbook, strategies):
-        sources.update(Path(module.__file__).read_bytes())
-    for kernel in kernels:
-        index = getattr(getattr(kernel, "_cache", None), "_cache_file", None)
-        if hasattr(index, "_source_stamp"):
-            index._source_stamp = (index._source_stamp, sources.hexdigest())
-
-
-_stamp_with_inlined_sources(run_chunk, top)
+# The kernels inline the book, the strategies, the cache hint and the ring from other modules.
+stamp_with_sources(
+    (run_chunk, run_ring, top), (atomics, cachehint, engines.ring, events, flatbook, strategies)
+)

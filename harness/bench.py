@@ -102,8 +102,8 @@ def _prepare(args, metadata: dict):
 
     path = Path(args.input)
 
-    def chunks():
-        return Reader(path, args.chunk_records).chunks()
+    def chunks():  # the reader itself: an engine may read it ahead its own way (read_ahead)
+        return Reader(path, args.chunk_records)
 
     if args.engine == CEILING:
 

@@ -120,7 +120,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     passes = 0
     while passes == 0 or time.monotonic() - start < args.min_seconds:
         try:
-            results = engine.run(Reader(args.file).chunks(), args.strict)
+            results = engine.run(Reader(args.file), args.strict)
         except UnknownOrder as exc:
             from harness.bench import locate_unknown
 

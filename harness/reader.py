@@ -20,6 +20,7 @@ jitted pass; a bad record raises `InputError` naming the file and the record's i
 from __future__ import annotations
 
 import mmap
+import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,9 +91,8 @@ class Reader:
         if not self.compressed:
             data_bytes = self.file_bytes - self.data_offset
             if data_bytes % self.dtype.itemsize:
-                raise InputError(
-                    f"{self.path}: truncated: {data_bytes % self.dtype.itemsize} trailing bytes "
-                    f"after record {data_bytes // self.dtype.itemsize - 1}"
+                raise trailing_error(
+                    self.path, data_bytes % self.dtype.itemsize, data_bytes // self.dtype.itemsize
                 )
             self.record_count = data_bytes // self.dtype.itemsize
 
@@ -134,6 +134,20 @@ class Reader:
             done += len(chunk)
             yield chunk
 
+    def read_ahead(self, ring):
+        """A context that fills `ring` (an `engines.ring.Ring` of `self.dtype`) with this file's
+        validated records on a native thread (`harness.readahead`), or None where that cannot
+        be done: a `.dbn`, a machine with one core, or no libzstd to call from jitted code."""
+        from harness import readahead
+
+        usable = readahead.AVAILABLE and self.compressed and ring.records.dtype == self.dtype
+        if not usable or _cores() < 2:
+            return None
+        if self._first_stream is not None:  # the ring reads the file its own way
+            self._first_stream.close()
+            self._first_stream = None
+        return readahead.ReadAhead(self, ring)
+
     def _mapped_chunks(self) -> Iterator[np.ndarray]:
         if not self.record_count:
             return
@@ -171,10 +185,7 @@ class Reader:
                     index += whole
                 if got < want:
                     if got % size:
-                        raise InputError(
-                            f"{self.path}: truncated: {got % size} trailing bytes "
-                            f"after record {index - 1}"
-                        )
+                        raise trailing_error(self.path, got % size, index)
                     return
 
     def _lengths(self) -> Iterator[int]:
@@ -185,6 +196,13 @@ class Reader:
 
     def _open_stream(self):
         return _ZstdStream(self.path) if self.compressed else self.path.open("rb")
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def read_records(path: str | Path) -> np.ndarray:
@@ -273,6 +291,11 @@ class _ZstdStream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def trailing_error(path: Path, trailing: int, records: int) -> InputError:
+    """The reader's error for a file that ends `trailing` bytes into a record."""
+    return InputError(f"{path}: truncated: {trailing} trailing bytes after record {records - 1}")
 
 
 class _Compressed:

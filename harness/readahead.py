@@ -1,0 +1,158 @@
+"""Reading a `.dbn.zst` ahead into a ring of chunks (`engines.ring`), on a native thread.
+
+One jitted loop, `_fill`, runs on its own thread with the GIL released from the first record to
+the last: it decompresses the file (libzstd, from a memory map: `harness.libzstd`) straight into
+the next free slot of the ring, validates the slot as the reader validates a chunk, publishes
+it, and gives back the pages of the file it has read. The engine reading the ring runs its own
+jitted loop on the other core: nothing in between takes the GIL, and no thread sleeps while the
+other has work for it.
+
+The records and the errors are the reader's (`harness.reader.Reader`), as the tests check: a bad
+record, corrupt zstd data or trailing bytes end the filling, the slots before it are read as
+usual, and `check` then raises the reader's `InputError`. The frames' layout was checked when
+the reader opened the file.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numba
+import numpy as np
+
+import engines.ring
+from engines import atomics
+from engines.jitcache import stamp_with_sources
+from engines.ring import (
+    DETAIL,
+    DETAIL2,
+    FAILED,
+    FINISHED,
+    REASON,
+    STATE,
+    Ring,
+    finish,
+    next_free,
+    publish,
+    yield_cpu,
+)
+from harness import _kernels, libzstd
+from harness._kernels import first_bad_record
+from harness.errors import InputError
+from harness.libzstd import LAST_RESULT, decompress_into, release_read
+
+# The profile category of this module's functions (harness/categories.py).
+COSTS = {"*": "reading"}
+
+AVAILABLE = libzstd.AVAILABLE and yield_cpu is not None
+# Why the filling failed (control[REASON]), and what DETAIL and DETAIL2 then hold.
+BAD_RECORD = 1  # the slot; the index of its first record in the file
+STREAM_FAILED = 2  # what decompress_into returned
+TRAILING = 3  # the bytes after the last whole record; the records before them
+ENDS_IN_FRAME = 4
+
+
+class ReadAhead:
+    """Fills `ring` with the records of `reader` (a `.dbn.zst`) on a native thread.
+
+    A context manager: entering starts the thread, leaving stops it (when the ring's reader ends
+    early) and waits for it. Once the ring's reader has read all, `check` raises the reading
+    error that ended the filling, if any.
+    """
+
+    def __init__(self, reader, ring: Ring) -> None:
+        self.reader = reader
+        self.ring = ring
+        self.stream: libzstd.Stream | None = None
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> ReadAhead:
+        from harness.reader import _ACTION_OK, _SIDE_OK
+
+        reader, ring = self.reader, self.ring
+        ring.reset()
+        self.stream = stream = libzstd.Stream(reader.path)
+        # The DBN metadata first (the reader has read and checked it): decompressed and dropped.
+        metadata = np.empty(reader.data_offset, np.uint8)
+        if decompress_into(*stream.args, metadata) != reader.data_offset:
+            stream.close()
+            raise self._error(STREAM_FAILED, libzstd.CORRUPT, 0)
+        words = reader.dtype.itemsize // 4  # DBN counts a record's length in 4-byte words
+        args = (*stream.args, *stream.release_args, ring.records, ring.lengths, ring.control,
+                words, _ACTION_OK, _SIDE_OK, yield_cpu)  # fmt: skip
+        self.thread = threading.Thread(target=_fill, args=args, name="mbobench-readahead",
+                                       daemon=True)  # fmt: skip
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ring.stop()
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        if self.stream is not None:
+            self.stream.close()  # its state stays, for `check`
+
+    def check(self) -> None:
+        """Raise the reader's `InputError` for what ended the filling, if it failed."""
+        control = self.ring.control
+        if control[STATE] == FAILED:
+            raise self._error(int(control[REASON]), int(control[DETAIL]), int(control[DETAIL2]))
+
+    def _error(self, reason: int, detail: int, detail2: int) -> InputError:
+        """The reader's error, word for word (harness.reader), for why the filling failed."""
+        from harness.reader import _validate, trailing_error
+
+        path = self.reader.path
+        if reason == BAD_RECORD:
+            slot = self.ring.records[detail, : self.ring.lengths[detail]]
+            try:
+                _validate(path, slot, detail2, self.reader.dtype.itemsize // 4)
+            except InputError as exc:
+                return exc
+        if reason == TRAILING:
+            return trailing_error(path, detail, detail2)
+        if reason == STREAM_FAILED:
+            return InputError(f"{path}: corrupt zstd data (zstd decompress error: "
+                              f"{self.stream.error()})")  # fmt: skip
+        return InputError(f"{path}: truncated: the zstd stream ends inside a frame")
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill(decompress, is_error, dctx, state, madvise, advice, release_bytes, records, lengths,
+          control, words, action_ok, side_ok, yield_cpu):  # fmt: skip
+    """Decompress the stream into the ring's slots, validated, until its end, an error or a stop."""
+    slots = records.shape[0]
+    size = words * 4
+    done = 0  # records published
+    while True:
+        slot = next_free(control, slots, yield_cpu)
+        if slot < 0:
+            return
+        out = records[slot].view(np.uint8)
+        got = decompress_into(decompress, is_error, dctx, state, out)
+        if got < 0:
+            finish(control, FAILED, STREAM_FAILED, got, done)
+            return
+        release_read(madvise, advice, release_bytes, state)
+        count = got // size
+        lengths[slot] = count
+        if first_bad_record(records[slot, :count], words, action_ok, side_ok) >= 0:
+            finish(control, FAILED, BAD_RECORD, slot, done)
+            return
+        if count:
+            publish(control)
+            done += count
+        if got < out.size:  # the end of the stream
+            if got % size:
+                finish(control, FAILED, TRAILING, got % size, done)
+            elif state[LAST_RESULT] != 0:
+                finish(control, FAILED, ENDS_IN_FRAME, 0, done)
+            else:
+                finish(control, FINISHED, 0, 0, done)
+            return
+
+
+# `_fill` inlines the ring's protocol and the atomics, and calls the decompression and the
+# validation of other modules.
+stamp_with_sources((_fill,), (atomics, engines.ring, _kernels, libzstd))

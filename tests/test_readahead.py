@@ -1,0 +1,213 @@
+"""Reading a .dbn.zst ahead into a ring (harness.readahead, engines.ring): the reader's records
+and the reader's errors, whichever decompresses (libzstd from jitted code, or python-zstandard)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zstandard
+from conftest import mbo_records, write_small_dbn
+from test_reader import mapped_kb
+
+from engines.book import UnknownOrder
+from engines.compiled import CompiledEngine
+from engines.ring import STOP, Ring, next_filled, release, yield_cpu
+from harness import libzstd, readahead
+from harness.errors import InputError
+from harness.reader import Reader, read_records
+
+pytestmark = pytest.mark.skipif(not readahead.AVAILABLE,
+                                reason="no libzstd to call from jitted code here")  # fmt: skip
+
+
+def many_records(n: int) -> np.ndarray:
+    """n valid records of one instrument: two adds, then a cancel of the second, and again."""
+    specs = []
+    for i in range(n):
+        j = i - 1 if i % 3 == 2 else i  # the record that added the order a cancel takes back
+        specs.append(("C" if j < i else "A", "BA"[j % 2], 100 + j * 7 % 9, 1, j + 1, 0x80))
+    return mbo_records(*specs)
+
+
+def fill_and_read(path, slots=3, per_slot=1000, stop_after=None):
+    """The chunks the ring gives, read through its protocol as an engine reads it."""
+    reader = Reader(path)
+    ring = Ring(slots, per_slot, reader.dtype)
+    filling = reader.read_ahead(ring)
+    if filling is None:
+        pytest.skip("reading ahead needs two cores")
+    chunks = []
+    with filling:
+        while stop_after is None or len(chunks) < stop_after:
+            slot = next_filled(ring.control, slots, yield_cpu)
+            if slot < 0:
+                break
+            chunks.append(ring.records[slot, : ring.lengths[slot]].copy())
+            release(ring.control)
+    if stop_after is None:
+        filling.check()
+    return chunks, filling
+
+
+def reader_error(path) -> str:
+    with pytest.raises(InputError) as caught:
+        list(Reader(path))
+    return str(caught.value)
+
+
+def frames_of(dbn: bytes, cuts: list[int]) -> bytes:
+    """The bytes of a .dbn as zstd frames that end at `cuts` (anywhere, inside records too)."""
+    bounds = [0, *cuts, len(dbn)]
+    compressor = zstandard.ZstdCompressor(level=3)
+    return b"".join(compressor.compress(dbn[a:b]) for a, b in itertools.pairwise(bounds))
+
+
+@pytest.fixture
+def dbn_bytes(tmp_path):
+    def make(n):
+        return write_small_dbn(tmp_path / f"r{n}.dbn", many_records(n)).read_bytes()
+
+    return make
+
+
+@pytest.mark.parametrize("count", [1, 999, 1000, 3000, 7777])
+def test_the_ring_holds_the_readers_records(tmp_path, count):
+    path = write_small_dbn(tmp_path / "r.dbn.zst", many_records(count))
+    chunks, _ = fill_and_read(path)
+    assert [len(c) for c in chunks[:-1]] == [1000] * (len(chunks) - 1)
+    assert np.concatenate(chunks).tobytes() == read_records(path).tobytes()
+
+
+def test_frames_that_end_inside_records(tmp_path, dbn_bytes):
+    dbn = dbn_bytes(5000)
+    path = tmp_path / "frames.dbn.zst"
+    path.write_bytes(frames_of(dbn, [300, 57_001, 120_000, 120_001]))
+    chunks, _ = fill_and_read(path, slots=2, per_slot=700)
+    assert np.concatenate(chunks).tobytes() == read_records(path).tobytes()
+    assert len(np.concatenate(chunks)) == 5000
+
+
+def test_the_real_session(cme_session):
+    chunks, _ = fill_and_read(cme_session, slots=8, per_slot=4096)
+    assert np.concatenate(chunks).tobytes() == read_records(cme_session).tobytes()
+
+
+def corrupt_files(tmp_path, dbn: bytes) -> dict:
+    records_at = len(dbn) - 5000 * 56
+    bad = bytearray(dbn)
+    bad[records_at + 2500 * 56 + 38] = ord("X")  # the action of record 2500
+    files = {
+        "bad record": frames_of(bytes(bad), []),
+        "trailing bytes": frames_of(dbn[:-17], []),
+        "ends inside a frame": frames_of(dbn, [])[:-9],
+    }
+    paths = {}
+    for name, content in files.items():
+        paths[name] = tmp_path / f"{name.replace(' ', '-')}.dbn.zst"
+        paths[name].write_bytes(content)
+    # Some bytes overwritten inside a block, where libzstd finds them out (most such changes only
+    # change some records, which are then valid or not).
+    data = frames_of(dbn, [])
+    paths["corrupt block"] = tmp_path / "corrupt-block.dbn.zst"
+    for at in range(len(data) // 3, len(data) - 100, 97):
+        paths["corrupt block"].write_bytes(data[:at] + b"\xff" * 4 + data[at + 4 :])
+        if "corrupt zstd data (" in reader_error(paths["corrupt block"]):
+            break
+    return paths
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["libzstd", "python-zstandard"])
+@pytest.mark.parametrize("name", ["bad record", "trailing bytes", "corrupt block"])
+def test_errors_are_the_readers(tmp_path, dbn_bytes, monkeypatch, native, name):
+    path = corrupt_files(tmp_path, dbn_bytes(5000))[name]
+    monkeypatch.setattr(libzstd, "AVAILABLE", native)
+    expected = reader_error(path)
+    monkeypatch.setattr(libzstd, "AVAILABLE", True)
+    assert str(path) in expected
+    with pytest.raises(InputError) as caught:
+        fill_and_read(path)
+    assert str(caught.value) == expected
+    says = {"bad record": "record 2500: unknown action 'X'",
+            "trailing bytes": "truncated: 39 trailing bytes after record 4998",
+            "corrupt block": "corrupt zstd data (zstd decompress error: "}  # fmt: skip
+    assert says[name] in expected
+
+
+def test_a_cut_inside_a_frame_is_reported_when_the_file_is_opened(tmp_path, dbn_bytes):
+    path = corrupt_files(tmp_path, dbn_bytes(5000))["ends inside a frame"]
+    with pytest.raises(InputError, match="truncated"):
+        Reader(path)
+
+
+def test_the_decompressors_agree(tmp_path, dbn_bytes, monkeypatch, cme_session):
+    path = tmp_path / "frames.dbn.zst"
+    path.write_bytes(frames_of(dbn_bytes(3000), [1000, 1001]))
+    for file in (path, cme_session):
+        native = read_records(file)
+        monkeypatch.setattr(libzstd, "AVAILABLE", False)
+        assert read_records(file).tobytes() == native.tobytes()
+        monkeypatch.setattr(libzstd, "AVAILABLE", True)
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux's /proc/self/smaps")
+def test_pages_read_are_given_back(tmp_path, monkeypatch):
+    # As the reader does (test_reader.py): near the end of a file, its map holds little more
+    # than the last RELEASE_BYTES of it, where without the release it holds all it has read.
+    rng = np.random.default_rng(1)
+    records = many_records(240_000)
+    for name in ("price", "ts_recv", "ts_event"):
+        records[name] = rng.integers(0, 1 << 62, len(records))
+    path = write_small_dbn(tmp_path / "big.dbn.zst", records)
+    assert path.stat().st_size > 6 << 20
+    late = {}
+    for every in (64 << 10, 1 << 40):
+        monkeypatch.setattr(libzstd, "RELEASE_BYTES", every)
+        reader = Reader(path)
+        ring = Ring(2, 1024, reader.dtype)
+        read = []
+        with reader.read_ahead(ring) as filling:
+            while (slot := next_filled(ring.control, 2, yield_cpu)) >= 0:
+                read.append(ring.records[slot, : ring.lengths[slot]].copy())
+                if len(read) == len(records) // 1024 - 5:
+                    late[every] = mapped_kb(path)
+                release(ring.control)
+        filling.check()
+        assert np.concatenate(read).tobytes() == records.tobytes()
+    assert late[1 << 40] > path.stat().st_size // 2048 and late[64 << 10] < late[1 << 40] // 3
+
+
+def test_an_engine_that_stops_early_stops_the_filler(tmp_path):
+    path = write_small_dbn(tmp_path / "r.dbn.zst", many_records(20_000))
+    chunks, filling = fill_and_read(path, slots=2, per_slot=500, stop_after=1)
+    assert len(chunks) == 1 and filling.thread is None  # it saw the stop and ended
+    assert filling.ring.control[STOP] == 1
+
+
+def test_compiled_through_the_ring(synthetic_zst, cme_session):
+    # Small arrays, so that the kernel stops inside a slot to grow them, and resumes there.
+    for path in (synthetic_zst, cme_session):
+        expected = CompiledEngine().run(Reader(path).chunks())
+        small = CompiledEngine(instruments=1, orders=4, levels=2)
+        assert small.run(Reader(path)) == expected
+        assert small.run(Reader(path)) == expected  # the ring is reused
+        assert small.ring is not None
+
+
+def test_compiled_unknown_id_through_the_ring(tmp_path):
+    records = many_records(3000)
+    records[2100]["action"], records[2100]["order_id"] = ord("C"), 10**9
+    path = write_small_dbn(tmp_path / "gap.dbn.zst", records)
+    engine = CompiledEngine()
+    assert engine.run(Reader(path)).unknown_orders == 1
+    with pytest.raises(UnknownOrder, match=str(10**9)):
+        engine.run(Reader(path), strict=True)
+
+
+@pytest.fixture(scope="module")
+def synthetic_zst(tmp_path_factory):
+    from harness.synth import synthesize
+
+    return synthesize(tmp_path_factory.mktemp("synth") / "small.dbn.zst", 40_000, seed=3)
