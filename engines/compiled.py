@@ -80,7 +80,7 @@ from engines.flatbook import (
 from engines.jitcache import stamp_with_sources
 from engines.prefetch import prefetch
 from engines.results import FNV_OFFSET, Results
-from engines.ring import TAKEN, Ring, next_filled, release, yield_cpu
+from engines.ring import FINISHED, STATE, TAKEN, Ring, next_filled, release, yield_cpu
 from engines.strategies import NEVER, STRATEGIES, imbalance_taker, market_maker
 
 # Profilers see the numba kernel as one call: its book, strategies and fills are one "kernel".
@@ -448,7 +448,7 @@ class CompiledEngine:
         st = empty_state(self.kept) if self.kept else new_state(*self.initial)
         self.kept = None  # a run that fails leaves nothing half-used behind
         read_ahead = getattr(chunks, "read_ahead", None)  # harness.reader.Reader has it
-        filling = read_ahead(self._ring(chunks.dtype, chunks.chunk_records)) if read_ahead else None
+        filling = read_ahead(self._ring) if read_ahead and yield_cpu else None
         if filling is not None:
             with filling:
                 st = self._run_ring(st, strict)
@@ -485,7 +485,7 @@ class CompiledEngine:
             st = grow(st, status)
 
     def _ring(self, dtype: np.dtype, records: int) -> Ring:
-        """The ring to read a file ahead into: RING_SLOTS chunks of the reader's size."""
+        """The ring to read a file ahead into: RING_SLOTS chunks of the reader's size, kept."""
         ring = self.ring
         if ring is None or ring.records.dtype != dtype or ring.records.shape[1] != records:
             self.ring = ring = Ring(RING_SLOTS, records, dtype)
@@ -517,6 +517,11 @@ def warm_up() -> None:
     for chunk in (writable, readonly):
         for strict in (False, True):
             run_chunk(chunk, 0, new_state(), strict)
+    if yield_cpu is not None:  # the loop over a ring, with nothing to read
+        ring = Ring(1, 0, MBO_DTYPE)
+        ring.control[STATE] = FINISHED
+        for strict in (False, True):
+            run_ring(ring.records, ring.lengths, ring.control, 0, new_state(), strict, yield_cpu)
     state = new_state(1, 2, 1)
     rehash(state.orders, new_orders(4), state.inst_info)  # the table's growth, too
     top(state.levels, 0)  # and the results' top of the book

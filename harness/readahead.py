@@ -61,6 +61,8 @@ class ReadAhead:
     """
 
     def __init__(self, reader, ring: Ring) -> None:
+        if ring.records.dtype != reader.dtype:
+            raise ValueError(f"a ring of {ring.records.dtype} for records of {reader.dtype}")
         self.reader = reader
         self.ring = ring
         self.stream: libzstd.Stream | None = None

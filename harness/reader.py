@@ -22,7 +22,7 @@ from __future__ import annotations
 import mmap
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -134,15 +134,16 @@ class Reader:
             done += len(chunk)
             yield chunk
 
-    def read_ahead(self, ring):
-        """A context that fills `ring` (an `engines.ring.Ring` of `self.dtype`) with this file's
-        validated records on a native thread (`harness.readahead`), or None where that cannot
-        be done: a `.dbn`, a machine with one core, or no libzstd to call from jitted code."""
+    def read_ahead(self, ring_for: Callable):
+        """A context that fills a ring (`engines.ring.Ring`) with this file's validated records
+        on a native thread (`harness.readahead`), or None where that cannot be done: a `.dbn`,
+        a machine with one core, or no libzstd to call from jitted code. `ring_for(dtype,
+        records)` gives the ring, of `self.dtype` with `self.chunk_records` per slot."""
         from harness import readahead
 
-        usable = readahead.AVAILABLE and self.compressed and ring.records.dtype == self.dtype
-        if not usable or _cores() < 2:
+        if not (readahead.AVAILABLE and self.compressed) or _cores() < 2:
             return None
+        ring = ring_for(self.dtype, self.chunk_records)
         if self._first_stream is not None:  # the ring reads the file its own way
             self._first_stream.close()
             self._first_stream = None

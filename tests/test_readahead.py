@@ -36,7 +36,7 @@ def fill_and_read(path, slots=3, per_slot=1000, stop_after=None):
     """The chunks the ring gives, read through its protocol as an engine reads it."""
     reader = Reader(path)
     ring = Ring(slots, per_slot, reader.dtype)
-    filling = reader.read_ahead(ring)
+    filling = reader.read_ahead(lambda dtype, records: ring)
     if filling is None:
         pytest.skip("reading ahead needs two cores")
     chunks = []
@@ -168,7 +168,7 @@ def test_pages_read_are_given_back(tmp_path, monkeypatch):
         reader = Reader(path)
         ring = Ring(2, 1024, reader.dtype)
         read = []
-        with reader.read_ahead(ring) as filling:
+        with reader.read_ahead(lambda dtype, records, ring=ring: ring) as filling:
             while (slot := next_filled(ring.control, 2, yield_cpu)) >= 0:
                 read.append(ring.records[slot, : ring.lengths[slot]].copy())
                 if len(read) == len(records) // 1024 - 5:
@@ -194,6 +194,17 @@ def test_compiled_through_the_ring(synthetic_zst, cme_session):
         assert small.run(Reader(path)) == expected
         assert small.run(Reader(path)) == expected  # the ring is reused
         assert small.ring is not None
+
+
+def test_compiled_reads_a_dbn_without_a_ring(tmp_path):
+    records = many_records(3000)
+    zst, dbn = (
+        write_small_dbn(tmp_path / f"r{suffix}", records) for suffix in (".dbn.zst", ".dbn")
+    )
+    engine = CompiledEngine()
+    assert engine.run(Reader(dbn)) == engine.run(Reader(zst))
+    assert engine.ring.records.shape[1] == Reader(zst).chunk_records
+    assert CompiledEngine().run(Reader(dbn)) and CompiledEngine().ring is None
 
 
 def test_compiled_unknown_id_through_the_ring(tmp_path):
