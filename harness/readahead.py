@@ -44,12 +44,13 @@ from harness.libzstd import LAST_RESULT, decompress_into, release_read
 # The profile category of this module's functions (harness/categories.py).
 COSTS = {"*": "reading"}
 
-AVAILABLE = libzstd.AVAILABLE and yield_cpu is not None
+AVAILABLE = libzstd.AVAILABLE and yield_cpu is not None and not numba.config.DISABLE_JIT
 # Why the filling failed (control[REASON]), and what DETAIL and DETAIL2 then hold.
 BAD_RECORD = 1  # the slot; the index of its first record in the file
 STREAM_FAILED = 2  # what decompress_into returned
 TRAILING = 3  # the bytes after the last whole record; the records before them
 ENDS_IN_FRAME = 4
+CRASHED = 5  # the thread raised (a compilation error, say): `failure` holds the exception
 
 
 class ReadAhead:
@@ -67,6 +68,7 @@ class ReadAhead:
         self.ring = ring
         self.stream: libzstd.Stream | None = None
         self.thread: threading.Thread | None = None
+        self.failure: BaseException | None = None
 
     def __enter__(self) -> ReadAhead:
         from harness.reader import _ACTION_OK, _SIDE_OK
@@ -82,10 +84,20 @@ class ReadAhead:
         words = reader.dtype.itemsize // 4  # DBN counts a record's length in 4-byte words
         args = (*stream.args, *stream.release_args, ring.records, ring.lengths, ring.control,
                 words, _ACTION_OK, _SIDE_OK, yield_cpu)  # fmt: skip
-        self.thread = threading.Thread(target=_fill, args=args, name="mbobench-readahead",
+        self.failure = None
+        self.thread = threading.Thread(target=self._run, args=args, name="mbobench-readahead",
                                        daemon=True)  # fmt: skip
         self.thread.start()
         return self
+
+    def _run(self, *args) -> None:
+        try:
+            _fill(*args)
+        except BaseException as exc:  # raised again by `check`; the ring's reader must not wait
+            self.failure = exc
+            control = self.ring.control
+            control[REASON] = CRASHED
+            control[STATE] = FAILED
 
     def __exit__(self, *exc: object) -> None:
         self.ring.stop()
@@ -98,6 +110,8 @@ class ReadAhead:
     def check(self) -> None:
         """Raise the reader's `InputError` for what ended the filling, if it failed."""
         control = self.ring.control
+        if self.failure is not None:
+            raise self.failure
         if control[STATE] == FAILED:
             raise self._error(int(control[REASON]), int(control[DETAIL]), int(control[DETAIL2]))
 

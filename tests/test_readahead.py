@@ -14,7 +14,7 @@ from test_reader import mapped_kb
 
 from engines.book import UnknownOrder
 from engines.compiled import CompiledEngine
-from engines.ring import STOP, Ring, next_filled, release, yield_cpu
+from engines.ring import FAILED, STATE, STOP, Ring, next_filled, release, yield_cpu
 from harness import libzstd, readahead
 from harness.errors import InputError
 from harness.reader import Reader, read_records
@@ -177,6 +177,23 @@ def test_pages_read_are_given_back(tmp_path, monkeypatch):
         filling.check()
         assert np.concatenate(read).tobytes() == records.tobytes()
     assert late[1 << 40] > path.stat().st_size // 2048 and late[64 << 10] < late[1 << 40] // 3
+
+
+def test_a_filler_that_raises_ends_the_ring(tmp_path, monkeypatch):
+    # The ring's reader must not wait for ever on a thread that died: the ring is marked as
+    # ended, and `check` raises what the thread raised.
+    def broken(*args):
+        raise RuntimeError("no kernel today")
+
+    monkeypatch.setattr(readahead, "_fill", broken)
+    reader = Reader(write_small_dbn(tmp_path / "r.dbn.zst", many_records(3000)))
+    ring = Ring(2, 1000, reader.dtype)
+    with reader.read_ahead(lambda dtype, records: ring) as filling:
+        filling.thread.join(timeout=30)
+        assert ring.control[STATE] == FAILED
+        assert next_filled(ring.control, 2, yield_cpu) == -1
+    with pytest.raises(RuntimeError, match="no kernel today"):
+        filling.check()
 
 
 def test_an_engine_that_stops_early_stops_the_filler(tmp_path):
