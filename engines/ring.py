@@ -12,7 +12,8 @@ The protocol, for one filler and one reader:
 - the reader waits for a filled slot (`next_filled`), reads it, then `release`s it;
 - the filler ends with `finish` (FINISHED, or FAILED with a reason in `control`); the reader's
   `next_filled` returns -1 once the filler has finished and every published slot was read;
-- anyone may ask the filler to stop (`control[STOP] = 1`): its `next_free` then returns -1.
+- anyone may ask the filler to stop (`control[STOP] = 1`): its `next_free` then returns -1, and
+  it ends as STOPPED.
 
 The counters only grow, and each is written by one thread: `store_release` after the writes it
 publishes, `load_acquire` before the reads it allows (`engines.atomics`). A waiting thread spins
@@ -33,13 +34,13 @@ from engines.atomics import load_acquire, spin_pause, store_release
 # that the spinning of one thread does not slow the other's writes.
 FILLED = 0  # slots published by the filler, in all
 TAKEN = 8  # slots released by the reader, in all
-STATE = 16  # RUNNING, FINISHED or FAILED (written by the filler)
+STATE = 16  # RUNNING, FINISHED, FAILED or STOPPED (written by the filler)
 REASON = 17  # why it failed, and details: the filler's own codes
 DETAIL = 18
 DETAIL2 = 19
 STOP = 24  # set to ask the filler to stop
 CONTROL_WORDS = 32
-RUNNING, FINISHED, FAILED = 0, 1, 2
+RUNNING, FINISHED, FAILED, STOPPED = 0, 1, 2, 3
 SPINS = 2_000  # turns of `pause` (about 100 microseconds) before giving the core away
 
 
@@ -124,7 +125,7 @@ def publish(control):
 
 @numba.njit(cache=True, nogil=True, _nrt=False, inline="always")
 def finish(control, state, reason, detail, detail2):
-    """The filler ends: FINISHED, or FAILED for `reason` (its details first, then the state)."""
+    """The filler ends: FINISHED, STOPPED, or FAILED for `reason` (the details, then the state)."""
     control[REASON] = reason
     control[DETAIL] = detail
     control[DETAIL2] = detail2

@@ -103,6 +103,7 @@ class Stream:
         self.args = (decompress_stream, is_error, context, self.state)
         self.release_args = (madvise, mmap.MADV_DONTNEED, RELEASE_BYTES)
         self._release = weakref.finalize(self, _release, mapped, context)
+        self._release.atexit = False  # at exit a daemon thread may still read it: leave it be
 
     def ended_inside_frame(self) -> bool:
         """At the end of the input: the last frame is not whole."""

@@ -30,6 +30,7 @@ from engines.ring import (
     FINISHED,
     REASON,
     STATE,
+    STOPPED,
     Ring,
     finish,
     next_free,
@@ -75,19 +76,24 @@ class ReadAhead:
 
         reader, ring = self.reader, self.ring
         ring.reset()
-        self.stream = stream = libzstd.Stream(reader.path)
-        # The DBN metadata first (the reader has read and checked it): decompressed and dropped.
-        metadata = np.empty(reader.data_offset, np.uint8)
-        if decompress_into(*stream.args, metadata) != reader.data_offset:
-            stream.close()
-            raise self._error(STREAM_FAILED, libzstd.CORRUPT, 0)
-        words = reader.dtype.itemsize // 4  # DBN counts a record's length in 4-byte words
-        args = (*stream.args, *stream.release_args, ring.records, ring.lengths, ring.control,
-                words, _ACTION_OK, _SIDE_OK, yield_cpu)  # fmt: skip
         self.failure = None
-        self.thread = threading.Thread(target=self._run, args=args, name="mbobench-readahead",
-                                       daemon=True)  # fmt: skip
-        self.thread.start()
+        self.stream = stream = libzstd.Stream(reader.path)
+        try:
+            # The DBN metadata first (the reader has read and checked it): decompressed, dropped.
+            metadata = np.empty(reader.data_offset, np.uint8)
+            got = decompress_into(*stream.args, metadata)
+            if got != reader.data_offset:  # only a file changed since the reader opened it
+                raise self._error(STREAM_FAILED if got < 0 else ENDS_IN_FRAME, got, 0)
+            words = reader.dtype.itemsize // 4  # DBN counts a record's length in 4-byte words
+            args = (*stream.args, *stream.release_args, ring.records, ring.lengths,
+                    ring.control, words, _ACTION_OK, _SIDE_OK, yield_cpu)  # fmt: skip
+            self.thread = threading.Thread(target=self._run, args=args,
+                                           name="mbobench-readahead", daemon=True)  # fmt: skip
+            self.thread.start()
+        except BaseException:
+            self.thread = None
+            stream.close()
+            raise
         return self
 
     def _run(self, *args) -> None:
@@ -102,8 +108,14 @@ class ReadAhead:
     def __exit__(self, *exc: object) -> None:
         self.ring.stop()
         if self.thread is not None:
-            self.thread.join()
-            self.thread = None
+            try:
+                self.thread.join()
+            finally:
+                # Even when the wait is interrupted (Ctrl-C): the stream may not be freed under
+                # a thread still decompressing from it. It sees the stop within one slot.
+                while self.thread.is_alive():
+                    self.thread.join(0.1)
+                self.thread = None
         if self.stream is not None:
             self.stream.close()  # its state stays, for `check`
 
@@ -112,6 +124,8 @@ class ReadAhead:
         control = self.ring.control
         if self.failure is not None:
             raise self.failure
+        if control[STATE] == STOPPED:
+            raise RuntimeError(f"{self.reader.path}: reading ahead was stopped before the end")
         if control[STATE] == FAILED:
             raise self._error(int(control[REASON]), int(control[DETAIL]), int(control[DETAIL2]))
 
@@ -134,6 +148,23 @@ class ReadAhead:
         return InputError(f"{path}: truncated: the zstd stream ends inside a frame")
 
 
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the filling loop, outside any timing: a ring that is
+    asked to stop before its first slot, and a stream that decompresses into nothing."""
+    from engines.events import MBO_DTYPE
+    from harness.reader import _ACTION_OK, _SIDE_OK
+
+    if not AVAILABLE:
+        return
+    state = np.zeros(libzstd.STATE_WORDS, np.uint64)
+    args = (libzstd.decompress_stream, libzstd.is_error, 0, state)
+    decompress_into(*args, np.empty(0, np.uint8))
+    ring = Ring(1, 0, MBO_DTYPE)
+    ring.stop()
+    _fill(*args, libzstd.madvise, 0, libzstd.RELEASE_BYTES, ring.records, ring.lengths,
+          ring.control, 14, _ACTION_OK, _SIDE_OK, yield_cpu)  # fmt: skip
+
+
 @numba.njit(cache=True, nogil=True)
 def _fill(decompress, is_error, dctx, state, madvise, advice, release_bytes, records, lengths,
           control, words, action_ok, side_ok, yield_cpu):  # fmt: skip
@@ -143,7 +174,8 @@ def _fill(decompress, is_error, dctx, state, madvise, advice, release_bytes, rec
     done = 0  # records published
     while True:
         slot = next_free(control, slots, yield_cpu)
-        if slot < 0:
+        if slot < 0:  # asked to stop: a reader still at the ring sees that it ends here
+            finish(control, STOPPED, 0, 0, done)
             return
         out = records[slot].view(np.uint8)
         got = decompress_into(decompress, is_error, dctx, state, out)
