@@ -47,6 +47,14 @@ def test_synth_then_run_writes_a_result(tmp_path):
     assert all(r.events >= 3000 and r.events_per_s > 0 for r in result.rows)
     meta = result.suite.get_benchmarks()[1].get_metadata()
     assert len(meta["mbobench_sha256"]) == 64 and meta["mbobench_engine"] == "baseline"
+    # the ceiling, measured before the engines and again after them, is one benchmark
+    ceiling, baseline = (bench.get_runs() for bench in result.suite.get_benchmarks()[:2])
+    assert len(ceiling) == 2 * len(baseline)
+    assert (
+        ceiling[0].get_metadata()["date"]
+        < baseline[0].get_metadata()["date"]
+        < ceiling[-1].get_metadata()["date"]
+    )
     assert not list(tmp_path.glob(".*.tmp"))
     # pyperf's own tools read it as any pyperf file
     stats = subprocess.run([sys.executable, "-m", "pyperf", "stats", str(out)],
