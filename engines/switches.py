@@ -93,8 +93,8 @@ def loop(chunks, engine):
                 positions = fills.position[key]
                 for name in names:  #D
                     strategy = by_name[key][name]  #D
-                for strategy in by_key[key]:  #!D
-                    s = strategy.index
+                    s = strategy.index  #D
+                for s, strategy, decide, state in by_key[key]:  #!D
                     lock.acquire_read()  #L
                     position = positions[s]
                     features = {"ts": ts, "best_bid": bid, "best_ask": ask, "bid_size": bid_size, "ask_size": ask_size, "position": position}  #A
@@ -102,7 +102,7 @@ def loop(chunks, engine):
                     requests = getattr(strategy, CALLBACK)(features)  #A #D
                     requests = strategy.on_book(features)  #A #!D
                     getattr(strategy, DECIDE)(out, strategy.state, ts, bid, ask, bid_size, ask_size, position)  #!A #D
-                    strategy.decide(out, strategy.state, ts, bid, ask, bid_size, ask_size, position)  #!A #!D
+                    decide(out, state, ts, bid, ask, bid_size, ask_size, position)  #!A #!D
                     lock.acquire_write()  #L
                     for request in requests:  #A
                         fills.submit(s, key, book, request)  #A
@@ -182,7 +182,9 @@ class SwitchEngine:
         self.books: dict[int, Book] = {}
         self.fills = FillSimulator()
         self.by_name: dict[int, dict[str, Strategy]] = {}  # key -> name -> strategy
-        self.by_key: dict[int, list[Strategy]] = {}  # key -> strategies in their order
+        # key -> (index, strategy, decision function, state) per strategy, in their order:
+        # resolved once per instrument, for static dispatch
+        self.by_key: dict[int, list[tuple]] = {}
         self.names = [strategy[0] for strategy in STRATEGIES]
         if self.switches["lock"] != "off":
             self.lock = self.lock_factory()
@@ -193,7 +195,7 @@ class SwitchEngine:
     def add_instrument(self, key: int) -> Book:
         book = self.books[key] = Book(self.strict)
         strategies = make_strategies()
-        self.by_key[key] = strategies
+        self.by_key[key] = [(st.index, st, st.decide, st.state) for st in strategies]
         self.by_name[key] = {strategy.name: strategy for strategy in strategies}
         self.fills.add_instrument(key)
         return book
