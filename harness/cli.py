@@ -71,9 +71,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _importable_here() -> None:
-    """A user's `module:Class` beside them is importable, as uvicorn does it."""
+    """A user's `module:Class` beside them is importable. After the installed packages: in a
+    clone of this project, the working directory's copies of `engines` and `harness` must not
+    take the place of the installed ones that this process has partly imported already."""
     if "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+        sys.path.append(os.getcwd())
 
 
 def _console_out():
