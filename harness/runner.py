@@ -26,8 +26,9 @@ CEILING = "ceiling"
 BASELINE = "baseline"
 ERROR_PREFIX = "mbobench-error: "  # how a worker reports a user's mistake to the parent
 # pyperf gives its workers a minimal environment: these variables pass through.
-INHERITED = ("PYTHONPATH", "MBOBENCH_BATCH", "MBOBENCH_CACHE", "MBOBENCH_SLOWDOWN",
-             "NUMBA_CACHE_DIR", "NUMBA_DISABLE_JIT", "NUMBA_BOUNDSCHECK")  # fmt: skip
+INHERITED = ("PYTHONPATH", "PYTHONSAFEPATH", "MBOBENCH_BATCH", "MBOBENCH_CACHE",
+             "MBOBENCH_SLOWDOWN", "NUMBA_CACHE_DIR", "NUMBA_DISABLE_JIT",
+             "NUMBA_BOUNDSCHECK")  # fmt: skip
 
 
 @dataclass
@@ -222,6 +223,7 @@ def _worker_env() -> dict:
     workers would otherwise compile the kernels again, into another numba cache, and count that
     compilation in their peak memory), then a user's modules from the working directory."""
     env = dict(os.environ)
+    env["PYTHONSAFEPATH"] = "1"  # `python -m` would put the working directory first
     here = str(Path(__file__).resolve().parent.parent)
     paths = [here, os.getcwd()] + env.get("PYTHONPATH", "").split(os.pathsep)
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
