@@ -80,7 +80,7 @@ from engines.flatbook import (
 from engines.jitcache import stamp_with_sources
 from engines.prefetch import prefetch
 from engines.results import FNV_OFFSET, Results
-from engines.ring import FINISHED, STATE, TAKEN, Ring, next_filled, release, yield_cpu
+from engines.ring import FINISHED, STATE, Ring, next_filled, release, yield_cpu
 from engines.strategies import NEVER, STRATEGIES, imbalance_taker, market_maker
 
 # Profilers see the numba kernel as one call: its book, strategies and fills are one "kernel".
@@ -415,7 +415,7 @@ def grow(st: State, status: int) -> State:
 
 
 @numba.njit(cache=True, nogil=True, _nrt=False)
-def run_ring(records, lengths, control, begin, st, strict, yield_cpu):
+def run_ring(records, lengths, control, yield_cpu, begin, st, strict):
     """Process the ring's chunks as they are filled (`engines.ring`): DONE once all is read, or
     the status of the chunk the kernel stopped in (its slot stays taken, to resume at `begin`)."""
     slots = records.shape[0]
@@ -451,37 +451,28 @@ class CompiledEngine:
         read_ahead = getattr(chunks, "read_ahead", None)  # harness.reader.Reader has it
         filling = read_ahead(self._ring) if read_ahead and yield_cpu else None
         if filling is not None:
+            ring = self.ring
             with filling:
-                st = self._run_ring(st, strict)
+                head = (ring.records, ring.lengths, ring.control, yield_cpu)
+                st = self._until_done(run_ring, head, st, strict, ring.taken_slot)
             filling.check()
         else:
             for chunk in prefetch(chunks):
-                st = self._run_chunk(chunk, st, strict)
+                st = self._until_done(run_chunk, (chunk,), st, strict, lambda c=chunk: c)
         self.kept = st
         return self.results(st)
 
-    def _run_chunk(self, chunk: np.ndarray, st: State, strict: bool) -> State:
+    def _until_done(self, kernel, head: tuple, st: State, strict: bool, stopped_in) -> State:
+        """Call `kernel(*head, begin, st, strict)` until it is DONE: when it stops for room, grow
+        the arrays and resume at the record it stopped at, in the chunk `stopped_in()`."""
         begin = 0
         while True:
-            status = run_chunk(chunk, begin, st, strict)  # cost: kernel
+            status = kernel(*head, begin, st, strict)  # cost: kernel
             if status == DONE:
                 return st
             begin = int(st.counters[2])
             if status == UNKNOWN_ID:
-                rec = chunk[begin]
-                raise UnknownOrder(int(rec["action"]), int(rec["order_id"]))
-            st = grow(st, status)
-
-    def _run_ring(self, st: State, strict: bool) -> State:
-        ring, begin = self.ring, 0
-        arrays = (ring.records, ring.lengths, ring.control)
-        while True:
-            status = run_ring(*arrays, begin, st, strict, yield_cpu)  # cost: kernel
-            if status == DONE:
-                return st
-            begin = int(st.counters[2])
-            if status == UNKNOWN_ID:
-                rec = ring.records[ring.control[TAKEN] % len(ring.records), begin]
+                rec = stopped_in()[begin]
                 raise UnknownOrder(int(rec["action"]), int(rec["order_id"]))
             st = grow(st, status)
 
@@ -522,7 +513,7 @@ def warm_up() -> None:
         ring = Ring(1, 0, MBO_DTYPE)
         ring.control[STATE] = FINISHED
         for strict in (False, True):
-            run_ring(ring.records, ring.lengths, ring.control, 0, new_state(), strict, yield_cpu)
+            run_ring(ring.records, ring.lengths, ring.control, yield_cpu, 0, new_state(), strict)
     state = new_state(1, 2, 1)
     rehash(state.orders, new_orders(4), state.inst_info)  # the table's growth, too
     top(state.levels, 0)  # and the results' top of the book

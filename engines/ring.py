@@ -74,6 +74,11 @@ class Ring:
     def stop(self) -> None:
         self.control[STOP] = 1
 
+    def taken_slot(self) -> np.ndarray:
+        """The reader's slot, filled and not yet released."""
+        slot = self.control[TAKEN] % len(self.records)
+        return self.records[slot, : self.lengths[slot]]
+
 
 @numba.njit(cache=True, nogil=True, _nrt=False, inline="always")
 def back_off(turns, yield_cpu):
