@@ -27,6 +27,8 @@ import weakref
 import numba
 import numpy as np
 
+from harness import reader
+
 # The profile category of this module's functions (harness/categories.py).
 COSTS = {"*": "reading"}
 
@@ -35,7 +37,6 @@ COSTS = {"*": "reading"}
 IN_SRC, IN_SIZE, IN_POS, OUT_DST, OUT_SIZE, OUT_POS, LAST_RESULT, ERROR, RELEASED = range(9)
 STATE_WORDS = 9
 CORRUPT = -1  # what `decompress_into` returns for an error
-RELEASE_BYTES = 32 << 20  # the pages of the file read are given back this many bytes at a time
 _PAGE = mmap.PAGESIZE
 
 
@@ -101,7 +102,8 @@ class Stream:
         self.state[IN_SRC], self.state[IN_SIZE] = source.ctypes.data, source.size
         del source  # (a map with an array of it alive could not be closed)
         self.args = (decompress_stream, is_error, context, self.state)
-        self.release_args = (madvise, mmap.MADV_DONTNEED, RELEASE_BYTES)
+        # Pages given back as the reader gives back its own: every reader.RELEASE_BYTES.
+        self.release_args = (madvise, mmap.MADV_DONTNEED, reader.RELEASE_BYTES)
         self._release = weakref.finalize(self, _release, mapped, context)
         self._release.atexit = False  # at exit a daemon thread may still read it: leave it be
 

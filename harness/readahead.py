@@ -67,6 +67,7 @@ class ReadAhead:
             raise ValueError(f"a ring of {ring.records.dtype} for records of {reader.dtype}")
         self.reader = reader
         self.ring = ring
+        self.words = reader.dtype.itemsize // 4  # DBN counts a record's length in 4-byte words
         self.stream: libzstd.Stream | None = None
         self.thread: threading.Thread | None = None
         self.failure: BaseException | None = None
@@ -84,9 +85,8 @@ class ReadAhead:
             got = decompress_into(*stream.args, metadata)
             if got != reader.data_offset:  # only a file changed since the reader opened it
                 raise self._error(STREAM_FAILED if got < 0 else ENDS_IN_FRAME, got, 0)
-            words = reader.dtype.itemsize // 4  # DBN counts a record's length in 4-byte words
             args = (*stream.args, *stream.release_args, ring.records, ring.lengths,
-                    ring.control, words, _ACTION_OK, _SIDE_OK, yield_cpu)  # fmt: skip
+                    ring.control, self.words, _ACTION_OK, _SIDE_OK, yield_cpu)  # fmt: skip
             self.thread = threading.Thread(target=self._run, args=args,
                                            name="mbobench-readahead", daemon=True)  # fmt: skip
             self.thread.start()
@@ -137,7 +137,7 @@ class ReadAhead:
         if reason == BAD_RECORD:
             slot = self.ring.records[detail, : self.ring.lengths[detail]]
             try:
-                _validate(path, slot, detail2, self.reader.dtype.itemsize // 4)
+                _validate(path, slot, detail2, self.words)
             except InputError as exc:
                 return exc
         if reason == TRAILING:
@@ -161,7 +161,7 @@ def warm_up() -> None:
     decompress_into(*args, np.empty(0, np.uint8))
     ring = Ring(1, 0, MBO_DTYPE)
     ring.stop()
-    _fill(*args, libzstd.madvise, 0, libzstd.RELEASE_BYTES, ring.records, ring.lengths,
+    _fill(*args, libzstd.madvise, 0, 1, ring.records, ring.lengths,
           ring.control, 14, _ACTION_OK, _SIDE_OK, yield_cpu)  # fmt: skip
 
 

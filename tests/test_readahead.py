@@ -1,5 +1,6 @@
 """Reading a .dbn.zst ahead into a ring (harness.readahead, engines.ring): the reader's records
-and the reader's errors, whichever decompresses (libzstd from jitted code, or python-zstandard)."""
+and the reader's errors, though the ring decompresses with libzstd from jitted code and the
+reader with python-zstandard."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from test_reader import mapped_kb
 from engines.book import UnknownOrder
 from engines.compiled import CompiledEngine
 from engines.ring import FAILED, FILLED, STATE, STOPPED, Ring, next_filled, release, yield_cpu
-from harness import libzstd, readahead
+from harness import readahead
+from harness import reader as reader_module
 from harness.errors import InputError
 from harness.reader import Reader, _cores, read_records
 
@@ -152,7 +154,7 @@ def test_pages_read_are_given_back(tmp_path, monkeypatch):
     assert path.stat().st_size > 6 << 20
     late = {}
     for every in (64 << 10, 1 << 40):
-        monkeypatch.setattr(libzstd, "RELEASE_BYTES", every)
+        monkeypatch.setattr(reader_module, "RELEASE_BYTES", every)
         reader = Reader(path)
         ring = Ring(2, 1024, reader.dtype)
         read = []
