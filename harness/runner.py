@@ -73,7 +73,7 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
             # The ceiling is measured first and again last, as one benchmark: on a machine whose
             # speed drifts during a run, the engines measured in between are compared with its
             # mean speed over the run, not with its first minute.
-            for step, engine in enumerate([CEILING, *engines, CEILING][: len(engines) + 2]):
+            for step, engine in enumerate([CEILING, *engines, CEILING]):
                 again = step > 0 and engine == CEILING
                 label = f"{path.name}/{_short(engine)}" + (" (again)" if again else "")
                 done = on_start(label) if on_start else None
