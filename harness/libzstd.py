@@ -107,10 +107,6 @@ class Stream:
         self._release = weakref.finalize(self, _release, mapped, context)
         self._release.atexit = False  # at exit a daemon thread may still read it: leave it be
 
-    def ended_inside_frame(self) -> bool:
-        """At the end of the input: the last frame is not whole."""
-        return bool(self.state[LAST_RESULT])
-
     def error(self) -> str:
         """libzstd's words for the error that stopped the stream."""
         return _error_name(int(self.state[ERROR])).decode("ascii", "replace")
