@@ -1,10 +1,11 @@
 """The report: one self-contained HTML file (and a markdown twin) from result files alone.
 
-It shows, from the newest run result: the throughput table per engine and file; events/s
-against the reading ceiling; the plan's expected gain per phase beside the measured one; from
-an attribution result, the experiment's split of the baseline's time beside the profilers'
-(`profiles/*/summary-*.json`); the machine and commit; and, given results from several commits,
-events/s per engine across them. Plots are matplotlib PNGs inlined in the HTML (no network).
+It shows, for every file measured, from the newest run result that measured it: the throughput
+table per engine; events/s against the reading ceiling; the plan's expected gain per phase
+beside the measured one. Then, from an attribution result, the experiment's split of the
+baseline's time beside the profilers' (`profiles/*/summary-*.json`); the machine and commit;
+and, given results from several commits, events/s per engine across them. Plots are
+matplotlib PNGs inlined in the HTML (no network).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ COLORS = {"queue": "#d62728", "lock": "#ff7f0e", "alloc": "#9467bd", "allocation
 def build(runs: list[Result], attribution: Result | None, profiles: list[dict]) -> tuple:
     """The report's sections: a list of (title, html body, markdown body, images)."""
     latest = max(runs, key=_date)
-    sections = [_throughput(latest), _phases(latest)]
+    current, sources = _newest_per_file(runs)
+    sections = [_throughput(current, sources), _phases(current)]
     if attribution is not None:
         sections.append(_attribution(attribution, profiles))
     history = _same_file(runs)
@@ -62,7 +64,21 @@ def write(sections: list, html_path: Path, title: str) -> tuple[Path, Path]:
     return html_path, md_path
 
 
-def _throughput(result: Result):
+def _newest_per_file(runs: list[Result]) -> tuple[Result, list[Result]]:
+    """The rows of every file from the newest result that measured it (as one result, dated as
+    the newest), and the results they come from."""
+    rows, sources, seen = [], [], set()
+    for run in sorted(runs, key=_date, reverse=True):
+        files = set(r.file for r in run.rows) - seen
+        if files:
+            sources.append(run)
+            rows += [r for r in run.rows if r.file in files]
+            seen |= files
+    newest = sources[0]
+    return Result(newest.path, newest.suite, rows), sources
+
+
+def _throughput(result: Result, sources: list[Result]):
     head = ["file", "engine", "events", "events/s", "± rsd", "x ceiling", "x baseline",
             "peak MB", "digest"]  # fmt: skip
     rows = []
@@ -77,7 +93,7 @@ def _throughput(result: Result):
                      {True: "ok", False: "WRONG", None: ""}[r.digest_ok]])  # fmt: skip
     images = [(f"throughput-{i}", _bars(result, file)) for i, file in
               enumerate(dict.fromkeys(r.file for r in result.rows))]  # fmt: skip
-    note = f"<p>From {html.escape(result.path.name)}.</p>"
+    note = f"<p>From {html.escape(', '.join(r.path.name for r in sources))}.</p>"
     return (
         "Throughput against the reading ceiling",
         note + _html_table(head, rows),
@@ -100,7 +116,7 @@ def _bars(result: Result, file: str) -> bytes:
     ax.set_xlabel("events/s (log scale)")
     ax.invert_yaxis()
     ax.set_title(file)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="center right", fontsize=8)  # beside the Python engines' short bars
     return _png(fig)
 
 

@@ -27,6 +27,11 @@ def report(tmp_path_factory):
                         "lockless", "--engine", "compiled", "-q", "-o", out, *QUICK)  # fmt: skip
         assert proc.returncode == 0, proc.stderr
         runs.append(out)
+    # The newest result measured another file: the report shows each file's newest result.
+    other = synthesize(tmp / "other.dbn", 3_000, seed=10)
+    runs.append(tmp / "other.json")
+    proc = mbobench("run", other, "--engine", "compiled", "-q", "-o", runs[-1], *QUICK)
+    assert proc.returncode == 0, proc.stderr
     attribution = tmp / "attr.json"
     assert mbobench("attribute", data, "-q", "-o", attribution, *QUICK).returncode == 0
     profiles = tmp / "profiles" / "baseline"
@@ -50,10 +55,13 @@ def test_report_holds_every_section(report):
         "Machine and commit",
     ):
         assert html.escape(title) in page, title
-    assert page.count("data:image/png;base64,") == 3  # throughput, attribution, history
+    # throughput of each file, attribution, history
+    assert page.count("data:image/png;base64,") == 4
     assert "http://" not in page and "https://" not in page  # readable with no network
     twin = report.with_suffix(".md").read_text()
     assert "| file | engine |" in twin and "report-images/history.png" in twin
+    throughput = twin.split("## The plan")[0]
+    assert "| r.dbn | lockless |" in throughput and "| other.dbn | compiled |" in throughput
     assert (report.parent / "report-images" / "history.png").stat().st_size > 1000
 
 
