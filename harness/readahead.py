@@ -154,7 +154,7 @@ class ReadAhead:
 def warm_up() -> None:
     """Compile (or load from numba's cache) the filling loop, outside any timing: a ring that is
     asked to stop before its first slot, and a stream that decompresses into nothing."""
-    from engines.events import MBO_DTYPE
+    from engines.events import MBO_DTYPE, RECORD_WORDS
     from harness.reader import _ACTION_OK, _SIDE_OK
 
     if not AVAILABLE:
@@ -165,7 +165,7 @@ def warm_up() -> None:
     ring = Ring(1, 0, MBO_DTYPE)
     ring.stop()
     _fill(*args, libzstd.madvise, 0, 1, ring.records, ring.lengths,
-          ring.control, 14, _ACTION_OK, _SIDE_OK, yield_cpu)  # fmt: skip
+          ring.control, RECORD_WORDS, _ACTION_OK, _SIDE_OK, yield_cpu)  # fmt: skip
 
 
 @numba.njit(cache=True, nogil=True)

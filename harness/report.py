@@ -31,15 +31,14 @@ COLORS = {"queue": "#d62728", "lock": "#ff7f0e", "alloc": "#9467bd", "allocation
 
 def build(runs: list[Result], attribution: Result | None, profiles: list[dict]) -> tuple:
     """The report's sections: a list of (title, html body, markdown body, images)."""
-    latest = max(runs, key=_date)
-    current, sources = _newest_per_file(runs)
+    current, sources = _newest_per_file(runs)  # sources[0] is the newest result
     sections = [_throughput(current, sources), _phases(current)]
     if attribution is not None:
         sections.append(_attribution(attribution, profiles))
     history = _same_file(runs)
     if len(history) > 1:
         sections.append(_history(history))
-    sections.append(_machine(latest))
+    sections.append(_machine(sources[0]))
     return sections
 
 
@@ -69,7 +68,7 @@ def _newest_per_file(runs: list[Result]) -> tuple[Result, list[Result]]:
     the newest), and the results they come from."""
     rows, sources, seen = [], [], set()
     for run in sorted(runs, key=_date, reverse=True):
-        files = set(r.file for r in run.rows) - seen
+        files = {r.file for r in run.rows} - seen
         if files:
             sources.append(run)
             rows += [r for r in run.rows if r.file in files]

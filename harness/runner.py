@@ -75,10 +75,10 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
             # mean speed over the run, not with its first minute.
             for step, engine in enumerate([CEILING, *engines, CEILING]):
                 again = step > 0 and engine == CEILING
-                label = f"{path.name}/{_short(engine)}" + (" (again)" if again else "")
-                done = on_start(label) if on_start else None
+                name = f"{path.name}/{_short(engine)}"
+                done = on_start(name + (" (again)" if again else "")) if on_start else None
                 part = Path(tmp) / f"{len(benchmarks)}-{step}.json"
-                bench = _measure(path, engine, f"{path.name}/{_short(engine)}", part, settings)
+                bench = _measure(path, engine, name, part, settings)
                 if done:
                     done()
                 if again:
