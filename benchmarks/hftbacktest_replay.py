@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engines.compiled import CompiledEngine  # noqa: E402
 from engines.events import ADD, ASK, BID, CANCEL, CLEAR, FILL, MODIFY, TRADE  # noqa: E402
-from harness.reader import read_records  # noqa: E402
+from harness.dbn.reader import read_records  # noqa: E402
 
 
 def to_hftbacktest(records: np.ndarray) -> list[np.ndarray]:
@@ -107,7 +107,7 @@ def main() -> int:
     parser.add_argument("--tick", type=float, default=0.25, help="price tick, in currency")
     args = parser.parse_args()
     if args.file is None:
-        from harness.dataset import default_file
+        from harness.datasets.default import default_file
 
         args.file, _ = default_file()
     records = read_records(args.file)

@@ -61,10 +61,10 @@ def main() -> int:
                         "compiled")  # fmt: skip
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from harness.resultfile import load_result
+    from harness.results.resultfile import load_result
 
     if args.file is None:
-        from harness.dataset import default_file
+        from harness.datasets.default import default_file
 
         args.file, _ = default_file()
     preset = [] if args.preset == "default" else [f"--{args.preset}"]

@@ -13,6 +13,13 @@ Each chunk is a numpy array of `engines.events.MBO_DTYPE` (DBN MBO records, in f
 the baseline's on the same input. `strict` makes an unknown order id an error
 (`engines.book.UnknownOrder`) instead of a count.
 
+Two optional parts, both declared in `Engine` and `Chunks` below:
+- The chunks the harness hands to `run` are its reader (`Chunks`): an iterable of chunks that can
+  also fill a ring of chunk buffers on a native thread (`read_ahead`), for an engine that reads
+  ahead as the compiled one does. Any other iterable of chunks will do for `run` as well.
+- An engine with `reads_ahead = True` says that it uses `read_ahead`: the harness then compiles
+  the filling loop before timing, beside the engine's own compilation (`compile_seconds`).
+
 `ENGINES` maps each built-in name to its module and class. An engine of your own is named by
 `package.module:Class`, or registered under a name by an installed package in the entry-point
 group `mbobench.engines`; `load_engine` takes all three, and `switches:LABEL` for any of the 16
@@ -22,18 +29,40 @@ configurations of the configurable engine (`switches:queue+lock+alloc+dispatch` 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # numpy and the results stay unimported until an engine is loaded
+    import numpy as np
 
-from engines.results import Results
+    from engines.results import Results
+    from engines.ring import Ring
 
 
 class Engine(Protocol):
+    """What the harness runs: a name, and a run over chunks of MBO records."""
+
     name: str
 
     def run(self, chunks: Iterable[np.ndarray], strict: bool = False) -> Results: ...
+
+    # Optional: True when `run` calls `chunks.read_ahead` (the harness compiles its loop first).
+    reads_ahead: bool
+    # Optional: seconds spent compiling in this process, reported outside the timings.
+    compile_seconds: float
+
+
+class Chunks(Protocol):
+    """The harness's reader as `run` receives it: its chunks, and a way to read them ahead."""
+
+    def __iter__(self) -> Iterator[np.ndarray]: ...
+
+    def read_ahead(
+        self, ring_for: Callable[[np.dtype, int], Ring]
+    ) -> AbstractContextManager | None:
+        """A context that fills the ring `ring_for(dtype, records_per_slot)` gives with the
+        validated records on a native thread, or None where it cannot (then iterate)."""
 
 
 # name -> "module:Class", imported only when asked for (the compiled engine imports numba).
@@ -46,15 +75,38 @@ ENGINES: dict[str, str] = {
     "compiled": "engines.compiled:CompiledEngine",
 }
 
-# What each variant removes, relative to the one before it (the plan's phases).
-PHASES: dict[str, str] = {
-    "baseline": "the queue-based design: queue, per-event lock, allocation, dynamic dispatch",
-    "direct": "no event queue",
-    "batch": "the lock taken once per batch instead of several times per event",
-    "preallocated": "no per-event objects, clones, string keys or fresh request lists",
-    "lockless": "no lock at all; strategies resolved once (static dispatch)",
-    "compiled": "the whole loop in numba over the reader's arrays: no Python object per event",
-}
+# The baseline's four costs, as the configurable engines' labels name them, in label order.
+SWITCHES = ("queue", "lock", "alloc", "dispatch")
+
+
+def switch_label(kept: Iterable[str]) -> str:
+    """A configuration's short name: the costs it keeps, in label order ("queue+lock+alloc+
+    dispatch" for all four; "batchlock" stands where a batch lock replaces the lock); "none"."""
+    kept = set(kept)
+    order = [c if c != "lock" or "batchlock" not in kept else "batchlock" for c in SWITCHES]
+    return "+".join(c for c in order if c in kept) or "none"
+
+
+class Phase(NamedTuple):
+    """One phase of the plan: what its engine removes from the one before, and the plan's
+    expected gain over that one."""
+
+    removes: str
+    expected: str
+
+
+# The plan's phases, in order: each engine removes one cost of the one before it.
+PHASES: dict[str, Phase] = {
+    "baseline": Phase("the queue-based design: queue, per-event lock, allocation, dynamic "
+                      "dispatch", ""),
+    "direct": Phase("no event queue", "30-40%"),
+    "batch": Phase("the lock taken once per batch instead of several times per event", "20-30%"),
+    "preallocated": Phase("no per-event objects, clones, string keys or fresh request lists",
+                          "15-20%"),
+    "lockless": Phase("no lock at all; strategies resolved once (static dispatch)", "20%"),
+    "compiled": Phase("the whole loop in numba over the reader's arrays: no Python object per "
+                      "event", "> 0.83 of the reading ceiling"),
+}  # fmt: skip
 
 
 class EngineNotFound(LookupError):

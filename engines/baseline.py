@@ -25,7 +25,7 @@ import numpy as np
 from engines.book import Book
 from engines.events import F_LAST, FILL, rows
 from engines.fills import FillSimulator
-from engines.results import Results, mix_top
+from engines.results import Results
 from engines.strategies import Strategy, make_strategies
 
 CALLBACK = "on_book"  # the strategies' callback, looked up by name per event
@@ -131,9 +131,8 @@ class BaselineEngine:
         self.event_ends += 1
         self.lock.acquire_read()
         try:
-            book.in_snapshot = False
-            bid, ask, bid_size, ask_size = book.top()
-            self.fills.digest = mix_top(self.fills.digest, event.key, bid, ask, bid_size, ask_size)
+            fills = self.fills
+            fills.digest, bid, ask, bid_size, ask_size = book.end_event(event.key, fills.digest)
         finally:
             self.lock.release_read()
         for name in list(self.strategies[event.key]):  # cost: dispatch

@@ -20,8 +20,9 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 
 from engines.events import ADD, BID, CANCEL, CLEAR, F_SNAPSHOT, MODIFY, NO_ASK, NO_BID
+from engines.results import mix_top
 
-# The profile category of this module's functions (harness/categories.py).
+# The profile category of this module's functions (harness/results/categories.py).
 COSTS = {"*": "book"}
 
 
@@ -69,7 +70,7 @@ class Book:
         self.ask_prices: list[int] = []
         self.next_stamp = 0
         self.unknown = 0
-        self.in_snapshot = False  # inside a snapshot block (cleared by the engine at event ends)
+        self.in_snapshot = False  # inside a snapshot block (until the next event end)
 
     # -- applying records -------------------------------------------------------------------
 
@@ -124,6 +125,14 @@ class Book:
         else:
             self._levels(order.side)[price].size -= order.size - size
             order.size = size
+
+    def end_event(self, key: int, digest: int) -> tuple[int, int, int, int, int]:
+        """An event ends (a record with F_LAST): a snapshot block is over, and the book's top
+        folds into the digest state. Returns the new digest state and the top: (digest, best
+        bid, best ask, bid size, ask size), the features the strategies then read."""
+        self.in_snapshot = False
+        bid, ask, bid_size, ask_size = self.top()
+        return mix_top(digest, key, bid, ask, bid_size, ask_size), bid, ask, bid_size, ask_size
 
     def clear(self) -> None:
         self.orders.clear()

@@ -3,8 +3,9 @@
 The reader's structured arrays go straight into one jitted kernel per chunk: no Python object
 per event. The book is `engines.flatbook` (an open-addressing order table, and price levels in a
 pool that each order points into, sorted by price per row), the strategies are the very
-functions of `engines.strategies`, compiled, and the fills follow `engines.fills` rule for rule;
-the digest is folded in the same order, so it equals the baseline's. State lives in arrays
+functions of `engines.strategies`, compiled, and the fills are `engines.flatfills`, which follow
+`engines.fills` rule for rule and fold the digest in the same order, so it equals the baseline's.
+This module is the kernel's loop alone, and the growing of its arrays. State lives in arrays
 (`State`); the kernel unpacks them once per chunk and hands each helper only the arrays it
 touches. Every function here allocates nothing and is compiled without numba's runtime
 (`_nrt=False`) and inlined into the kernel (`inline="always"`): with the runtime, every array
@@ -12,14 +13,14 @@ handed to a call is reference-counted with atomic operations, which cost more th
 itself (4M against 11M events/s on this machine). When an array is full the kernel stops before
 the record that needs room, the engine grows the array, and the kernel resumes there.
 
-The kernel hints the CPU a few records ahead (`engines.cachehint`): the order table is larger
+The kernel hints the CPU a few records ahead (`engines.prefetch`): the order table is larger
 than the caches, and the slot a coming record will probe is loaded while the records before it
 are processed.
 
 Reading overlaps processing. A reader that can read ahead into a ring (`engines.ring`; the
 harness's reader of a `.dbn.zst` can) fills it on a native thread while the kernel reads it on
 this one, both with the GIL released for the whole file: `run_ring`. Any other source of chunks
-is read a couple of chunks ahead on a Python thread (`engines.prefetch`) while the kernel, which
+is read a couple of chunks ahead on a Python thread (`engines.readthread`) while the kernel, which
 releases the GIL, works.
 
 Compilation is cached on disk (`cache=True`) and done by `warm_up`, outside any timing;
@@ -35,50 +36,30 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+import engines.prefetch
 import engines.ring
-from engines import atomics, cachehint, events, flatbook, strategies
+from engines import atomics, events, flatbook, flatfills, strategies
 from engines.book import UnknownOrder
-from engines.cachehint import cache_hint
-from engines.events import (
-    ADD,
-    ASK,
-    BID,
-    CANCEL,
-    CLEAR,
-    F_LAST,
-    F_SNAPSHOT,
-    FILL,
-    MBO_DTYPE,
-    MODIFY,
-    NO_ASK,
-    NO_BID,
-)
+from engines.events import ADD, F_LAST, FILL, MBO_DTYPE, MODIFY
 from engines.flatbook import (
-    GEN,
     IN_SNAPSHOT,
     INST_COLUMNS,
     KEY,
-    NEXT_STAMP,
     UNKNOWN,
     Levels,
-    best,
-    delete_slot,
-    find_order,
+    apply_record,
     grown_levels,
     home_slot,
-    level_add,
-    level_clear,
-    level_sub,
-    live,
     new_levels,
     new_orders,
-    probe,
-    put_order,
     rehash,
     side_index,
+    top,
 )
+from engines.flatfills import NS, carry_out, mix_top, on_fill
 from engines.jitcache import stamp_with_sources
 from engines.prefetch import prefetch
+from engines.readthread import read_on_thread
 from engines.results import FNV_OFFSET, Results
 from engines.ring import FINISHED, STATE, Ring, next_filled, release, yield_cpu
 from engines.strategies import NEVER, STRATEGIES, imbalance_taker, market_maker
@@ -86,12 +67,10 @@ from engines.strategies import NEVER, STRATEGIES, imbalance_taker, market_maker
 # Profilers see the numba kernel as one call: its book, strategies and fills are one "kernel".
 COSTS = {"run_chunk": "kernel", "run_ring": "kernel", "grow": "kernel", "warm_up": "other"}
 
-NS = len(STRATEGIES)
 MM_QUOTES = STRATEGIES[0][2]
 TAKER_QUOTES = STRATEGIES[1][2]
 mm_decide = numba.njit(cache=True, _nrt=False, inline="always")(market_maker)
 taker_decide = numba.njit(cache=True, _nrt=False, inline="always")(imbalance_taker)
-FNV = np.uint64(0x100000001B3)
 AHEAD = 8  # records between a cache hint and the record it is for
 # The ring a `.dbn.zst` is read ahead into: 8 chunks (of 4,096 records by default: 1.8 MB).
 RING_SLOTS = 8
@@ -149,15 +128,17 @@ def record_key(rec):
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
-def mix(h, x):
-    return (h ^ np.uint64(x)) * FNV
+def instrument_slot(inst_table, key):
+    """Where the probe for an instrument key starts in `inst_table` (Fibonacci hashing)."""
+    mixed = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+    return np.int64(mixed >> np.uint64(40)) & (inst_table.shape[0] - 1)
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
 def instrument(inst_table, inst_info, counters, memory, key):
     """Dense index of an instrument key, adding it; -1 when the arrays are full."""
     mask = inst_table.shape[0] - 1
-    i = np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) & mask
+    i = instrument_slot(inst_table, key)
     while inst_table[i] != 0:
         if inst_info[inst_table[i] - 1, KEY] == key:
             return inst_table[i] - 1
@@ -170,159 +151,6 @@ def instrument(inst_table, inst_info, counters, memory, key):
     counters[3] = n + 1
     memory[n, 1, 0] = NEVER  # the taker's "last take": long ago
     return n
-
-
-@numba.njit(cache=True, _nrt=False, inline="always")
-def top(levels, inst):
-    """Best bid, best ask and their sizes (sentinels and 0 for an empty side)."""
-    bid, ask, bid_size, ask_size = NO_BID, NO_ASK, 0, 0
-    if levels.count[2 * inst]:
-        bid, bid_size = best(levels, 2 * inst)
-    if levels.count[2 * inst + 1]:
-        ask, ask_size = best(levels, 2 * inst + 1)
-        ask = -ask  # asks are stored negated
-    return bid, ask, bid_size, ask_size
-
-
-@numba.njit(cache=True, _nrt=False, inline="always")
-def add_order(orders, order_count, inst_info, levels, inst, order_id, side, price, size):
-    slot = probe(orders, inst_info, inst, order_id)
-    if live(orders, inst_info, slot):
-        # A re-used id replaces the order it named: remove that order, then probe again, since
-        # the removal may have moved the entries after it.
-        remove_order(orders, order_count, inst_info, levels, inst, slot)
-        slot = probe(orders, inst_info, inst, order_id)
-    stamp = inst_info[inst, NEXT_STAMP]
-    inst_info[inst, NEXT_STAMP] = stamp + 1
-    level = level_add(levels, 2 * inst + side, price, size)
-    put_order(orders, order_count, inst_info, slot, inst, order_id, side, price, size, stamp,
-              level)  # fmt: skip
-
-
-@numba.njit(cache=True, _nrt=False, inline="always")
-def remove_order(orders, order_count, inst_info, levels, inst, slot):
-    row = 2 * inst + orders[slot].side
-    level_sub(levels, row, orders[slot].level, orders[slot].price, orders[slot].size, 1)
-    delete_slot(orders, order_count, inst_info, slot)
-
-
-@numba.njit(cache=True, _nrt=False, inline="always")
-def apply_record(orders, order_count, inst_info, levels, inst, action, side, price, size,
-                 order_id, flags, strict):  # fmt: skip
-    """engines.book.Book.apply, on arrays; False for an unknown id under `strict`."""
-    if action == ADD:
-        if flags & F_SNAPSHOT and not inst_info[inst, IN_SNAPSHOT]:
-            clear(inst_info, levels, inst)
-            inst_info[inst, IN_SNAPSHOT] = 1
-        add_order(orders, order_count, inst_info, levels, inst, order_id, side_index(side), price,
-                  size)  # fmt: skip
-    elif action == CANCEL:
-        slot = find_order(orders, inst_info, inst, order_id)
-        if slot < 0:
-            if strict:
-                return False
-            inst_info[inst, UNKNOWN] += 1
-        elif size >= orders[slot].size:
-            remove_order(orders, order_count, inst_info, levels, inst, slot)
-        else:
-            orders[slot].size -= size
-            level_sub(levels, 2 * inst + orders[slot].side, orders[slot].level,
-                      orders[slot].price, size, 0)  # fmt: skip
-    elif action == MODIFY:
-        slot = find_order(orders, inst_info, inst, order_id)
-        if slot < 0:
-            if strict:
-                return False
-            inst_info[inst, UNKNOWN] += 1
-            add_order(orders, order_count, inst_info, levels, inst, order_id, side_index(side),
-                      price, size)  # fmt: skip
-        elif size == 0:
-            remove_order(orders, order_count, inst_info, levels, inst, slot)
-        elif price != orders[slot].price or size > orders[slot].size:
-            kept_side = orders[slot].side  # the stored side, as engines.book does
-            remove_order(orders, order_count, inst_info, levels, inst, slot)
-            add_order(orders, order_count, inst_info, levels, inst, order_id, kept_side, price,
-                      size)  # fmt: skip
-        else:
-            level_sub(levels, 2 * inst + orders[slot].side, orders[slot].level, price,
-                      orders[slot].size - size, 0)  # fmt: skip
-            orders[slot].size = size
-    elif action == CLEAR:
-        clear(inst_info, levels, inst)
-    return True
-
-
-@numba.njit(cache=True, _nrt=False, inline="always")
-def clear(inst_info, levels, inst):
-    inst_info[inst, GEN] += 1  # every order of the old generation now reads as absent
-    level_clear(levels, 2 * inst)
-    level_clear(levels, 2 * inst + 1)
-
-
-@numba.njit(cache=True, _nrt=False, inline="always")
-def fill(account, fills, digest, inst_info, s, inst, side, price, quantity):
-    """engines.fills.FillSimulator._fill."""
-    if quantity <= 0:
-        return
-    fills[s] += 1
-    signed = quantity if side == BID else -quantity
-    account[inst, s, 0] += signed
-    account[inst, s, 1] -= signed * price
-    h = mix(digest[0], s)
-    h = mix(h, inst_info[inst, KEY])
-    h = mix(mix(h, side), price)
-    digest[0] = mix(h, quantity)
-
-
-@numba.njit(cache=True, _nrt=False, inline="always")
-def on_fill(orders, inst_info, quotes, account, fills, digest, inst, side, price, size, order_id):
-    """engines.fills.FillSimulator.on_fill: fill the quotes a real fill proves were matched."""
-    if side != BID and side != ASK:
-        return
-    i = side_index(side)
-    for s in range(NS):
-        quote_price = quotes[inst, s, i, 0]
-        quantity = quotes[inst, s, i, 1]
-        stamp = quotes[inst, s, i, 2]
-        if quantity == 0:
-            continue
-        if price == quote_price:
-            slot = find_order(orders, inst_info, inst, order_id)
-            if slot < 0 or orders[slot].stamp < stamp:
-                continue
-        elif (price > quote_price) if side == BID else (price < quote_price):
-            continue
-        filled = min(size, quantity)
-        fill(account, fills, digest, inst_info, s, inst, side, quote_price, filled)
-        quotes[inst, s, i, 1] = quantity - filled
-
-
-@numba.njit(cache=True, _nrt=False, inline="always")
-def quote(quotes, inst_info, s, inst, i, price):
-    """engines.fills.FillSimulator.quote: hold a one-lot quote at `price`, or none."""
-    if quotes[inst, s, i, 1] != 0 and quotes[inst, s, i, 0] == price:
-        return
-    if price == NO_BID or price == NO_ASK:
-        quotes[inst, s, i, 1] = 0
-        return
-    quotes[inst, s, i, 0] = price
-    quotes[inst, s, i, 1] = 1
-    quotes[inst, s, i, 2] = inst_info[inst, NEXT_STAMP]
-    inst_info[inst, NEXT_STAMP] += 1
-
-
-@numba.njit(cache=True, _nrt=False, inline="always")
-def carry_out(quotes, inst_info, account, fills, digest, out, s, inst, quoting, bid, ask,
-              bid_size, ask_size):  # fmt: skip
-    """engines.fills.FillSimulator.apply: a strategy's quotes, then its take."""
-    if quoting:
-        quote(quotes, inst_info, s, inst, 0, out[0])
-        quote(quotes, inst_info, s, inst, 1, out[1])
-    take = out[2]
-    if take > 0 and ask != NO_ASK:
-        fill(account, fills, digest, inst_info, s, inst, BID, ask, min(take, ask_size))
-    elif take < 0 and bid != NO_BID:
-        fill(account, fills, digest, inst_info, s, inst, ASK, bid, min(-take, bid_size))
 
 
 @numba.njit(cache=True, nogil=True, _nrt=False)
@@ -347,7 +175,7 @@ def run_chunk(chunk, begin, st, strict):
             # The order table is larger than the caches: start loading the slot a record a few
             # records ahead will probe first, so that the miss overlaps the work until then.
             ahead = chunk[r + AHEAD]
-            cache_hint(orders, home_slot(orders, record_key(ahead), ahead.order_id))
+            prefetch(orders, home_slot(orders, record_key(ahead), ahead.order_id))
         rec = chunk[r]
         key = record_key(rec)
         inst = instrument(inst_table, inst_info, counters, memory, key)
@@ -377,9 +205,7 @@ def run_chunk(chunk, begin, st, strict):
         counters[1] += 1
         inst_info[inst, IN_SNAPSHOT] = 0
         bid, ask, bid_size, ask_size = top(levels, inst)
-        h = mix(digest[0], key)
-        h = mix(mix(mix(h, bid), ask), bid_size)
-        digest[0] = mix(h, ask_size)
+        mix_top(digest, key, bid, ask, bid_size, ask_size)
         # Static dispatch: each strategy is a direct call.
         ts = np.int64(rec.ts_recv)
         mm_decide(out, memory[inst, 0], ts, bid, ask, bid_size, ask_size, account[inst, 0, 0])
@@ -408,13 +234,19 @@ def grow(st: State, status: int) -> State:
         grown[name] = np.zeros((2 * old.shape[0],) + old.shape[1:], np.int64)
         grown[name][: old.shape[0]] = old
     table = np.zeros(2 * st.inst_table.shape[0], np.int64)
-    mask = table.shape[0] - 1
-    for index, key in enumerate(st.inst_info[: st.counters[3], KEY].tolist()):
-        i = ((key * 0x9E3779B97F4A7C15) & ((1 << 64) - 1)) >> 40 & mask
-        while table[i]:
-            i = (i + 1) & mask
-        table[i] = index + 1
+    place_instruments(table, st.inst_info[: st.counters[3], KEY])
     return st._replace(inst_table=table, **grown)
+
+
+@numba.njit(cache=True)
+def place_instruments(inst_table, keys):
+    """Enter the instruments keys[0..] (dense indices 0..) into an empty `inst_table`."""
+    mask = inst_table.shape[0] - 1
+    for index in range(keys.shape[0]):
+        i = instrument_slot(inst_table, keys[index])
+        while inst_table[i]:
+            i = (i + 1) & mask
+        inst_table[i] = index + 1
 
 
 @numba.njit(cache=True, nogil=True, _nrt=False)
@@ -448,7 +280,7 @@ class CompiledEngine:
 
     def run(self, chunks: Iterable[np.ndarray], strict: bool = False) -> Results:
         kept, self.kept = self.kept, None  # a run that fails leaves nothing half-used behind
-        read_ahead = getattr(chunks, "read_ahead", None)  # harness.reader.Reader has it
+        read_ahead = getattr(chunks, "read_ahead", None)  # harness.dbn.reader.Reader has it
         filling = read_ahead(self._ring) if read_ahead and yield_cpu else None
         if filling is not None:
             ring = self.ring
@@ -459,7 +291,7 @@ class CompiledEngine:
             filling.check()
         else:
             st = self._first_state(kept)
-            for chunk in prefetch(chunks):
+            for chunk in read_on_thread(chunks):
                 st = self._until_done(run_chunk, (chunk,), st, strict, lambda c=chunk: c)
         self.kept = st
         return self.results(st)
@@ -522,12 +354,15 @@ def warm_up() -> None:
         for strict in (False, True):
             run_ring(ring.records, ring.lengths, ring.control, yield_cpu, 0, new_state(), strict)
     state = new_state(1, 2, 1)
-    rehash(state.orders, new_orders(4), state.inst_info)  # the table's growth, too
+    rehash(state.orders, new_orders(4), state.inst_info)  # the tables' growth, too
+    place_instruments(state.inst_table, state.inst_info[:0, KEY])
     top(state.levels, 0)  # and the results' top of the book
     CompiledEngine.compile_seconds = time.perf_counter() - start
 
 
-# The kernels inline the book, the strategies, the cache hint and the ring from other modules.
+# The kernels inline the book, the fills, the strategies, the prefetch and the ring from other
+# modules.
 stamp_with_sources(
-    (run_chunk, run_ring, top), (atomics, cachehint, engines.ring, events, flatbook, strategies)
+    (run_chunk, run_ring, top, place_instruments),
+    (atomics, engines.prefetch, engines.ring, events, flatbook, flatfills, strategies),
 )

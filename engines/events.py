@@ -39,7 +39,7 @@ assert MBO_DTYPE.itemsize == 56
 # A DBN file written with ts_out carries the gateway send time after each record.
 MBO_TS_OUT_DTYPE = np.dtype(MBO_DTYPE.descr + [("ts_out", "<u8")])
 
-# The profile category of this module's functions (harness/categories.py).
+# The profile category of this module's functions (harness/results/categories.py).
 COSTS = {"rows": "reading"}
 
 RTYPE_MBO = 0xA0

@@ -22,7 +22,7 @@ from engines.events import ASK, BID, NO_ASK, NO_BID
 from engines.results import FNV_OFFSET, Results, StrategyResult, mix
 from engines.strategies import QUOTE, STRATEGIES, OrderRequest
 
-# The profile category of this module's functions (harness/categories.py).
+# The profile category of this module's functions (harness/results/categories.py).
 COSTS = {"*": "fills"}
 
 

@@ -13,7 +13,8 @@
   row, and the removal of a level (measured: 15% fewer ns/event than levels kept in the rows).
 - Every add takes the instrument's next queue stamp, as in `engines.book`.
 
-The caller checks for room before a record is applied, and grows the arrays when there is none.
+`apply_record` is `engines.book.Book.apply` on these arrays, and `top` its `top`. The caller
+checks for room before a record is applied, and grows the arrays when there is none.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from engines.events import BID
+from engines.events import ADD, BID, CANCEL, CLEAR, F_SNAPSHOT, MODIFY, NO_ASK, NO_BID
 
 ORDER_DTYPE = np.dtype(
     [
@@ -263,3 +264,93 @@ def best(lv, row):
     """The touch of a row that is not empty: its key and size."""
     n = lv.count[row]
     return lv.keys[row, n - 1], lv.pool[lv.slot[row, n - 1], SIZE]
+
+
+# -- the book's rules, record by record (engines.book) ------------------------------------
+
+
+@numba.njit(cache=True, _nrt=False, inline="always")
+def top(levels, inst):
+    """Best bid, best ask and their sizes (sentinels and 0 for an empty side)."""
+    bid, ask, bid_size, ask_size = NO_BID, NO_ASK, 0, 0
+    if levels.count[2 * inst]:
+        bid, bid_size = best(levels, 2 * inst)
+    if levels.count[2 * inst + 1]:
+        ask, ask_size = best(levels, 2 * inst + 1)
+        ask = -ask  # asks are stored negated
+    return bid, ask, bid_size, ask_size
+
+
+@numba.njit(cache=True, _nrt=False, inline="always")
+def add_order(orders, order_count, inst_info, levels, inst, order_id, side, price, size):
+    slot = probe(orders, inst_info, inst, order_id)
+    if live(orders, inst_info, slot):
+        # A re-used id replaces the order it named: remove that order, then probe again, since
+        # the removal may have moved the entries after it.
+        remove_order(orders, order_count, inst_info, levels, inst, slot)
+        slot = probe(orders, inst_info, inst, order_id)
+    stamp = inst_info[inst, NEXT_STAMP]
+    inst_info[inst, NEXT_STAMP] = stamp + 1
+    level = level_add(levels, 2 * inst + side, price, size)
+    put_order(orders, order_count, inst_info, slot, inst, order_id, side, price, size, stamp,
+              level)  # fmt: skip
+
+
+@numba.njit(cache=True, _nrt=False, inline="always")
+def remove_order(orders, order_count, inst_info, levels, inst, slot):
+    row = 2 * inst + orders[slot].side
+    level_sub(levels, row, orders[slot].level, orders[slot].price, orders[slot].size, 1)
+    delete_slot(orders, order_count, inst_info, slot)
+
+
+@numba.njit(cache=True, _nrt=False, inline="always")
+def apply_record(orders, order_count, inst_info, levels, inst, action, side, price, size,
+                 order_id, flags, strict):  # fmt: skip
+    """engines.book.Book.apply, on arrays; False for an unknown id under `strict`."""
+    if action == ADD:
+        if flags & F_SNAPSHOT and not inst_info[inst, IN_SNAPSHOT]:
+            clear(inst_info, levels, inst)
+            inst_info[inst, IN_SNAPSHOT] = 1
+        add_order(orders, order_count, inst_info, levels, inst, order_id, side_index(side), price,
+                  size)  # fmt: skip
+    elif action == CANCEL:
+        slot = find_order(orders, inst_info, inst, order_id)
+        if slot < 0:
+            if strict:
+                return False
+            inst_info[inst, UNKNOWN] += 1
+        elif size >= orders[slot].size:
+            remove_order(orders, order_count, inst_info, levels, inst, slot)
+        else:
+            orders[slot].size -= size
+            level_sub(levels, 2 * inst + orders[slot].side, orders[slot].level,
+                      orders[slot].price, size, 0)  # fmt: skip
+    elif action == MODIFY:
+        slot = find_order(orders, inst_info, inst, order_id)
+        if slot < 0:
+            if strict:
+                return False
+            inst_info[inst, UNKNOWN] += 1
+            add_order(orders, order_count, inst_info, levels, inst, order_id, side_index(side),
+                      price, size)  # fmt: skip
+        elif size == 0:
+            remove_order(orders, order_count, inst_info, levels, inst, slot)
+        elif price != orders[slot].price or size > orders[slot].size:
+            kept_side = orders[slot].side  # the stored side, as engines.book does
+            remove_order(orders, order_count, inst_info, levels, inst, slot)
+            add_order(orders, order_count, inst_info, levels, inst, order_id, kept_side, price,
+                      size)  # fmt: skip
+        else:
+            level_sub(levels, 2 * inst + orders[slot].side, orders[slot].level, price,
+                      orders[slot].size - size, 0)  # fmt: skip
+            orders[slot].size = size
+    elif action == CLEAR:
+        clear(inst_info, levels, inst)
+    return True
+
+
+@numba.njit(cache=True, _nrt=False, inline="always")
+def clear(inst_info, levels, inst):
+    inst_info[inst, GEN] += 1  # every order of the old generation now reads as absent
+    level_clear(levels, 2 * inst)
+    level_clear(levels, 2 * inst + 1)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-# The profile category of this module's functions (harness/categories.py).
+# The profile category of this module's functions (harness/results/categories.py).
 COSTS = {"*": "other"}
 
 

@@ -1,6 +1,6 @@
 """A ring of chunk buffers between two native threads: one fills the slots, the other reads them.
 
-The compiled engine reads a `.dbn.zst` this way (`harness.readahead` fills): both threads run
+The compiled engine reads a `.dbn.zst` this way (`harness.dbn.readahead` fills): both threads run
 jitted code with the GIL released for the whole file, and hand each chunk over by two counters
 in shared memory, with no lock, no queue and no Python in between. Handing a chunk over through
 a Python queue costs a wake-up of the other thread and GIL hand-overs, tens of microseconds on a

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from engines.events import ASK, BID, NO_ASK, NO_BID
 
-# The profile category of this module's functions (harness/categories.py).
+# The profile category of this module's functions (harness/results/categories.py).
 COSTS = {"*": "strategy"}
 
 
@@ -28,7 +28,7 @@ MM_MAX_POSITION = 5
 TAKER_RATIO = 3
 TAKER_COOLDOWN_NS = 50_000_000
 TAKER_MAX_POSITION = 3
-NEVER = -(1 << 62)  # a time long before any record
+NEVER = -(1 << 62)  # the taker's last take before its first: none
 
 
 def market_maker(out, state, ts, bid, ask, bid_size, ask_size, position) -> None:
@@ -57,7 +57,10 @@ def imbalance_taker(out, state, ts, bid, ask, bid_size, ask_size, position) -> N
     out[0] = NO_BID
     out[1] = NO_ASK
     out[2] = 0
-    if bid == NO_BID or ask == NO_ASK or bid >= ask or ts - state[0] < TAKER_COOLDOWN_NS:
+    if bid == NO_BID or ask == NO_ASK or bid >= ask:
+        return
+    # Never `ts - NEVER`: it would overflow 64 bits (the compiled engine's) for a late ts.
+    if state[0] != NEVER and ts - state[0] < TAKER_COOLDOWN_NS:
         return
     if bid_size >= TAKER_RATIO * ask_size and position < TAKER_MAX_POSITION:
         out[2] = 1

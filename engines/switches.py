@@ -34,11 +34,12 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from engines import SWITCHES, switch_label
 from engines.baseline import CALLBACK, MarketEvent, PrioritizedEvent, ReadWriteLock
 from engines.book import Book
 from engines.events import F_LAST, FILL, rows
 from engines.fills import FillSimulator
-from engines.results import Results, mix_top
+from engines.results import Results
 from engines.strategies import STRATEGIES, Strategy, make_strategies
 
 # The profile category of this module's own functions; the loops it generates carry markers.
@@ -86,9 +87,7 @@ def loop(chunks, engine):
                     continue
                 event_ends += 1
                 lock.acquire_read()  #L
-                book.in_snapshot = False
-                bid, ask, bid_size, ask_size = book.top()
-                fills.digest = mix_top(fills.digest, key, bid, ask, bid_size, ask_size)
+                fills.digest, bid, ask, bid_size, ask_size = book.end_event(key, fills.digest)
                 lock.release_read()  #L
                 positions = fills.position[key]
                 for name in names:  #D
@@ -129,7 +128,7 @@ def render(queue: bool, lock: str, allocation: bool, dispatch: bool) -> str:
 
 
 def _marker(tags: str) -> str:
-    """The profile category a tagged line keeps as a `# cost:` marker (harness/categories.py)."""
+    """The profile category a tagged line keeps as a `# cost:` marker (harness/results/categories.py)."""
     on = [t for t in tags.replace("#", "").split() if not t.startswith("!")]
     for tag, category in (("Q", "queue"), ("L", "lock"), ("B", "lock"), ("D", "dispatch"),
                           ("A", "allocation")):  # fmt: skip
@@ -167,7 +166,7 @@ class SwitchEngine:
         filename = f"<mbobench {self.name}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
         namespace = {
-            "rows": rows, "F_LAST": F_LAST, "FILL": FILL, "mix_top": mix_top,
+            "rows": rows, "F_LAST": F_LAST, "FILL": FILL,
             "heappush": heapq.heappush, "heappop": heapq.heappop, "copy": copy.copy,
             "MarketEvent": MarketEvent, "PrioritizedEvent": PrioritizedEvent,
             "CALLBACK": CALLBACK, "DECIDE": DECIDE,
@@ -203,12 +202,9 @@ class SwitchEngine:
 
 def label(queue: bool, lock: str, allocation: bool, dispatch: bool) -> str:
     """A configuration's short name: the costs it keeps, e.g. "queue+lock+alloc+dispatch"."""
-    kept = [name for name, on in (("queue", queue), ("lock" if lock == "event" else "batchlock",
-            lock != "off"), ("alloc", allocation), ("dispatch", dispatch)) if on]  # fmt: skip
-    return "+".join(kept) or "none"
-
-
-SWITCHES = ("queue", "lock", "alloc", "dispatch")  # the four switches, in label order
+    kept = {"queue": queue, "lock" if lock == "event" else "batchlock": lock != "off",
+            "alloc": allocation, "dispatch": dispatch}  # fmt: skip
+    return switch_label(name for name, on in kept.items() if on)
 
 
 def from_label(text: str) -> SwitchEngine:

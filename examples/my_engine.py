@@ -12,7 +12,7 @@ import numpy as np
 from engines.book import Book
 from engines.events import F_LAST, FILL, rows
 from engines.fills import FillSimulator
-from engines.results import Results, mix_top
+from engines.results import Results
 from engines.strategies import make_strategies
 
 
@@ -38,9 +38,7 @@ class MyEngine:
                 book.apply(action, side, price, size, order_id, flags)
                 if flags & F_LAST:  # the book is consistent: strategies read it
                     event_ends += 1
-                    book.in_snapshot = False
-                    bid, ask, bid_size, ask_size = book.top()
-                    fills.digest = mix_top(fills.digest, key, bid, ask, bid_size, ask_size)
+                    fills.digest, bid, ask, bid_size, ask_size = book.end_event(key, fills.digest)
                     for strategy in strategies[key]:
                         position = fills.position[key][strategy.index]
                         strategy.decide(out, strategy.state, ts, bid, ask, bid_size, ask_size,

@@ -7,7 +7,7 @@ import json
 import sys
 
 from engines.lockless import LocklessEngine
-from harness.reader import Reader
+from harness.dbn.reader import Reader
 
 if "--fail" in sys.argv:
     sys.exit("cannot open the market")

@@ -44,7 +44,7 @@ def mbo_records(*specs: tuple, instrument_id: int = 7, start_ns: int = 1_700_000
 
 def write_small_dbn(path: Path, records) -> Path:
     """Write records as a DBN v3 file (zstd when the name ends in .zst)."""
-    from harness.writer import write_dbn
+    from harness.dbn.writer import write_dbn
 
     return write_dbn(path, [records], dataset="TEST", start_ns=int(records["ts_event"][0]),
                      end_ns=int(records["ts_event"][-1]) + 1, symbols=["TEST"])  # fmt: skip

@@ -9,10 +9,10 @@ from conftest import ROOT
 from test_bad_input import QUICK
 from test_gate import mbobench
 
-from harness.attribution import COSTS, ENGINES, SUBSETS, interactions, shapley
-from harness.categories import categorize
-from harness.profiling import summarize_collapsed
-from harness.resultfile import load_result
+from harness.measure.profiling import summarize_collapsed
+from harness.results.attribution import COSTS, ENGINES, SUBSETS, interactions, shapley
+from harness.results.categories import categorize
+from harness.results.resultfile import load_result
 
 
 def test_additive_costs_are_recovered_exactly():
@@ -39,7 +39,7 @@ def test_sixteen_configurations():
 
 
 def test_attribute_on_a_small_file(tmp_path):
-    from harness.synth import synthesize
+    from harness.datasets.synth import synthesize
 
     data = synthesize(tmp_path / "a.dbn", 4_000, seed=8)
     out = tmp_path / "attr.json"

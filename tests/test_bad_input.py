@@ -8,7 +8,7 @@ import sys
 import pytest
 from conftest import mbo_records, shared_file, write_small_dbn
 
-from harness.resultfile import load_result
+from harness.results.resultfile import load_result
 
 # One timed pass per engine: these tests check behaviour, not speed.
 QUICK = ["--processes", "1", "--values", "1", "--loops", "1"]

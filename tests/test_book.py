@@ -19,7 +19,7 @@ from engines.events import (
     TRADE,
     rows,
 )
-from harness.reader import read_records
+from harness.dbn.reader import read_records
 
 
 def book_with(*orders) -> Book:
@@ -95,7 +95,7 @@ def rebuild(records, start: int = 0):
         last = i + 1 == len(data)
         snapshot_ends = flags & F_SNAPSHOT and (last or not data[i + 1][7] & F_SNAPSHOT)
         if flags & F_LAST or snapshot_ends:
-            book.in_snapshot = False
+            book.end_event(0, 0)
             yield start + i, book
 
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import shared_file
 from test_bad_input import QUICK, assert_one_line_error, mbobench
 
-from harness.resultfile import load_result
+from harness.results.resultfile import load_result
 
 COMMANDS = [[], ["run"], ["data"], ["data", "synth"], ["data", "import-lobster"]]
 

@@ -16,7 +16,7 @@ from engines.book import Book, UnknownOrder
 from engines.compiled import CompiledEngine
 from engines.events import ADD, F_LAST, rows
 from engines.switches import SwitchEngine
-from harness.reader import read_records
+from harness.dbn.reader import read_records
 
 NAMES = list(ENGINES)
 
@@ -39,7 +39,7 @@ def assert_all_agree(records, chunk=4096):
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    from harness.synth import synthesize
+    from harness.datasets.synth import synthesize
 
     path = synthesize(tmp_path_factory.mktemp("synth") / "small.dbn.zst", 40_000, seed=3)
     return read_records(path)
@@ -63,7 +63,7 @@ def test_synthetic(synthetic):
 @pytest.mark.parametrize("name", ["AAPL_2012-06-21_34200000_57600000_message_10.csv",
                                   "AMZN_2012-06-21_34200000_57600000_message_1.csv"])  # fmt: skip
 def test_lobster_imports(tmp_path, name):
-    from harness.lobster import import_lobster
+    from harness.datasets.lobster import import_lobster
 
     message = shared_file("lobster", name)
     book = message.with_name(name.replace("message", "orderbook"))

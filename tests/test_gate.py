@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from test_bad_input import assert_one_line_error
 
-from harness.resultfile import load_result
+from harness.results.resultfile import load_result
 
 SLOWED = "benchmarks.slowed:SlowedEngine"
 SHORT = ["--processes", "2", "--values", "3"]  # loops calibrated: several values to test
@@ -24,7 +24,7 @@ def mbobench(*args, env=None) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     """A file, and results of the slowed engine on it with 0%, 0% again, and 60% extra work."""
-    from harness.synth import synthesize
+    from harness.datasets.synth import synthesize
 
     tmp = tmp_path_factory.mktemp("gate")
     data = synthesize(tmp / "g.dbn", 60_000, seed=5)

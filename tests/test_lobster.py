@@ -24,8 +24,7 @@ from engines.events import (
     TRADE,
     UNDEF_PRICE,
 )
-from harness.errors import InputError
-from harness.lobster import (
+from harness.datasets.lobster import (
     DATASET,
     PUBLISHER_ID,
     SYNTHETIC_ID,
@@ -34,7 +33,8 @@ from harness.lobster import (
     read_book,
     read_messages,
 )
-from harness.reader import Reader, read_records
+from harness.dbn.reader import Reader, read_records
+from harness.errors import InputError
 
 STEM = "{}_2012-06-21_34200000_57600000_{}_{}.csv"
 DATE = "2012-06-21"
@@ -68,7 +68,7 @@ def match_rows(records: np.ndarray, rows: list[list[int]], levels: int) -> Count
     ):  # fmt: skip
         book.apply(action, side, price, size, order_id, flags)
         if flags & F_LAST:
-            book.in_snapshot = False
+            book.end_event(0, 0)
         if not last or line == 0:  # inside a message, or the snapshot before the first
             continue
         row = rows[line - 1]

@@ -1,4 +1,4 @@
-"""Reading a .dbn.zst ahead into a ring (harness.readahead, engines.ring): the reader's records
+"""Reading a .dbn.zst ahead into a ring (harness.dbn.readahead, engines.ring): the reader's records
 and the reader's errors, though the ring decompresses with libzstd from jitted code and the
 reader with python-zstandard."""
 
@@ -17,10 +17,10 @@ from test_reader import mapped_kb
 from engines.book import UnknownOrder
 from engines.compiled import CompiledEngine
 from engines.ring import FAILED, FILLED, STATE, STOPPED, Ring, next_filled, release, yield_cpu
-from harness import readahead
-from harness import reader as reader_module
+from harness.dbn import readahead
+from harness.dbn import reader as reader_module
+from harness.dbn.reader import Reader, _cores, read_records
 from harness.errors import InputError
-from harness.reader import Reader, _cores, read_records
 
 pytestmark = [
     pytest.mark.skipif(not readahead.AVAILABLE, reason="no libzstd to call from jitted code here"),
@@ -243,6 +243,6 @@ def test_compiled_unknown_id_through_the_ring(tmp_path):
 
 @pytest.fixture(scope="module")
 def synthetic_zst(tmp_path_factory):
-    from harness.synth import synthesize
+    from harness.datasets.synth import synthesize
 
     return synthesize(tmp_path_factory.mktemp("synth") / "small.dbn.zst", 40_000, seed=3)

@@ -10,9 +10,9 @@ import pytest
 from conftest import SHARED, mbo_records, shared_file, write_small_dbn
 
 from engines.events import MBO_DTYPE
-from harness import reader
+from harness.dbn import reader
+from harness.dbn.reader import Reader, read_records
 from harness.errors import InputError
-from harness.reader import Reader, read_records
 
 MBO_FILES = [
     "esh4-glbx-mdp3-20231225.mbo.dbn.zst",

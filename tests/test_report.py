@@ -16,7 +16,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    from harness.synth import synthesize
+    from harness.datasets.synth import synthesize
 
     tmp = tmp_path_factory.mktemp("report")
     data = synthesize(tmp / "r.dbn", 6_000, seed=9)

@@ -24,8 +24,8 @@ from engines.events import (
     TRADE,
     UNDEF_PRICE,
 )
-from harness.reader import Reader, read_records
-from harness.synth import TICK, flow_stats, synthesize
+from harness.datasets.synth import TICK, flow_stats, synthesize
+from harness.dbn.reader import Reader, read_records
 
 EVENTS = 200_000
 

@@ -11,13 +11,13 @@ import pytest
 from conftest import ROOT, mbo_records, write_small_dbn
 from test_bad_input import QUICK, assert_one_line_error
 
-from harness.resultfile import load_result
+from harness.results.resultfile import load_result
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 
 def small_file(tmp_path: Path) -> Path:
-    from harness.synth import synthesize
+    from harness.datasets.synth import synthesize
 
     return synthesize(tmp_path / "s.dbn", 5000, seed=4)
 

@@ -7,7 +7,7 @@ import os
 import pytest
 import zstandard
 
-from harness.zstdframes import FrameError, check_frames
+from harness.dbn.zstdframes import FrameError, check_frames
 
 PAYLOAD = os.urandom(300_000) + bytes(200_000)  # random blocks, raw blocks and RLE blocks
 

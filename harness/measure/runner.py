@@ -1,8 +1,8 @@
 """Measuring a suite: the reading ceiling and every engine on every file, with pyperf.
 
-Each (file, engine) pair is one pyperf benchmark, run by `python -m harness.bench` in its own
-processes (pyperf's parent and workers), so that pyperf's command line never meets mbobench's
-and every engine starts from a fresh interpreter. The parts are merged into one pyperf
+Each (file, engine) pair is one pyperf benchmark, run by `python -m harness.measure.worker` in
+its own processes (pyperf's parent and workers), so that pyperf's command line never meets
+mbobench's, and every engine starts from a fresh interpreter. The parts are merged into one pyperf
 benchmark suite with mbobench's metadata (the file, its SHA-256 and event count, the engine,
 its digest and whether it matches the baseline's, the ceiling, peak memory, machine, commit),
 written to a temporary file and renamed: `python -m pyperf stats|show|compare_to` read it.
@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.atomicfile import replaced
+from harness.dbn.reader import DEFAULT_CHUNK_RECORDS, Reader
 from harness.errors import InputError
-from harness.reader import DEFAULT_CHUNK_RECORDS, Reader
+from harness.results.resultfile import BASELINE, CEILING, events_of, run_value
 
-CEILING = "ceiling"
-BASELINE = "baseline"
 ERROR_PREFIX = "mbobench-error: "  # how a worker reports a user's mistake to the parent
 # pyperf gives its workers a minimal environment: these variables pass through.
 INHERITED = ("PYTHONPATH", "PYTHONSAFEPATH", "MBOBENCH_BATCH", "MBOBENCH_CACHE",
@@ -109,10 +109,10 @@ def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings
     import pyperf
 
     if engine.startswith("cmd:"):
-        from harness.command import measure_command
+        from harness.measure.command import measure_command
 
         return measure_command(engine[4:], path, label, part, settings)
-    cmd = [sys.executable, "-m", "harness.bench", "--engine", engine, "--input", str(path),
+    cmd = [sys.executable, "-m", "harness.measure.worker", "--engine", engine, "--input", str(path),
            "--name", label, "--chunk-records", str(settings.chunk_records), "--quiet",
            "-o", str(part), *settings.pyperf_args()]  # fmt: skip
     if settings.strict:
@@ -149,32 +149,12 @@ def _annotate(benchmarks: list) -> None:
         bench.update_metadata(extra)
 
 
-def run_value(bench, name: str):
-    """A metadata value of the benchmark's runs with values (they all carry the same one)."""
-    for run in bench.get_runs():
-        if run.values and name in run.get_metadata():
-            return run.get_metadata()[name]
-    return bench.get_metadata().get(name)
-
-
-def events_of(bench) -> int:
-    return int(run_value(bench, "mbobench_events"))
-
-
 def write_suite(suite, path: Path, force: bool = False) -> Path:
     """Dump a pyperf suite to a temporary file beside `path`, then rename it into place."""
     if path.exists() and not force:
         raise InputError(f"{path}: already exists (use --force to replace it)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        suite.dump(tmp, replace=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with replaced(path) as tmp:
+        suite.dump(str(tmp), replace=True)
     return path
 
 

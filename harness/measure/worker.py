@@ -1,9 +1,9 @@
 """One pyperf benchmark: an engine (or the reading ceiling) on one file, in pyperf's workers.
 
-Run as its own program, `python -m harness.bench --engine NAME --input FILE [pyperf options]`,
-so that pyperf's command line (presets, processes, values, `-o`) is pyperf's alone: `mbobench
-run` calls it once per engine and file and merges the results. pyperf's parent process spawns
-workers of this same module; each worker first runs the engine once untimed (a warm-up that
+Run as its own program, `python -m harness.measure.worker --engine NAME --input FILE [pyperf
+options]`, so that pyperf's command line (presets, processes, values, `-o`) is pyperf's alone:
+`mbobench run` calls it once per engine and file and merges the results. pyperf's parent process
+spawns workers of this same module; each worker first runs the engine once untimed (a warm-up that
 also gives the digest, the event count and the peak RSS, recorded as run metadata), then
 times whole passes over the file: open, read, decode and process, inside the timed region.
 Compilation happens in the warm-up, never in a value.
@@ -44,7 +44,7 @@ def main() -> None:
         processes=DEFAULT_PROCESSES,
         values=DEFAULT_VALUES,
         warmups=0,  # each worker's untimed first pass (in _prepare) is its warm-up
-        program_args=("-m", "harness.bench"),  # pyperf puts sys.executable in front
+        program_args=("-m", "harness.measure.worker"),  # pyperf puts sys.executable in front
         add_cmdline_args=pass_args,
     )
     parser = runner.argparser
@@ -60,7 +60,7 @@ def main() -> None:
         from engines import EngineNotFound
         from engines.book import UnknownOrder
         from harness.errors import InputError
-        from harness.runner import ERROR_PREFIX
+        from harness.measure.runner import ERROR_PREFIX
 
         try:
             job, metadata = _prepare(args, metadata)
@@ -77,7 +77,7 @@ def locate_unknown(path: Path, exc) -> str:
     """The message for a strict run's unknown order id, with the record that named it."""
     from engines.book import Book, UnknownOrder
     from engines.events import F_LAST, rows
-    from harness.reader import Reader
+    from harness.dbn.reader import Reader
 
     books: dict[int, Book] = {}
     index = 0
@@ -89,16 +89,17 @@ def locate_unknown(path: Path, exc) -> str:
             except UnknownOrder:
                 return f"{path}: record {index}: {exc} (--strict)"
             if flags & F_LAST:
-                book.in_snapshot = False
+                book.end_event(key, 0)  # no digest kept
             index += 1
     return f"{path}: {exc} (--strict)"
 
 
 def _prepare(args, metadata: dict):
     from engines import load_engine
-    from harness.ceiling import read_ceiling
-    from harness.reader import Reader
-    from harness.runner import CEILING, peak_rss, reset_peak_rss
+    from harness.dbn.reader import Reader
+    from harness.measure.ceiling import read_ceiling
+    from harness.measure.runner import peak_rss, reset_peak_rss
+    from harness.results.resultfile import CEILING
 
     path = Path(args.input)
 
@@ -115,7 +116,7 @@ def _prepare(args, metadata: dict):
         engine = load_engine(args.engine)
         compile_s = getattr(engine, "compile_seconds", 0.0) or 0.0
         if getattr(engine, "reads_ahead", False):  # its reading loop compiles before, too
-            from harness.readahead import warm_up
+            from harness.dbn.readahead import warm_up
 
             start = time.perf_counter()
             warm_up()

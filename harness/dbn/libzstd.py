@@ -1,6 +1,6 @@
 """libzstd's streaming decompression of a memory-mapped file, as C calls that jitted code makes.
 
-For reading a `.dbn.zst` ahead on a native thread (`harness.readahead`), which must decompress
+For reading a `.dbn.zst` ahead on a native thread (`harness.dbn.readahead`), which must decompress
 with the GIL released from the first record to the last: python-zstandard's stream reader takes
 the GIL between two calls of libzstd. The library is the system's `libzstd` where there is one
 (on Linux there nearly always is), else the copy in python-zstandard's cffi build
@@ -27,9 +27,7 @@ import weakref
 import numba
 import numpy as np
 
-from harness import reader
-
-# The profile category of this module's functions (harness/categories.py).
+# The profile category of this module's functions (harness/results/categories.py).
 COSTS = {"*": "reading"}
 
 # The words of a stream's state: the input and output buffers as libzstd reads them, then our
@@ -90,7 +88,7 @@ class Stream:
     output, `release_args` those of `release_read` before the state; `close` frees all (so does
     dropping the stream unclosed)."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, release_bytes: int) -> None:
         with open(path, "rb") as f:
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         context = _create()
@@ -102,8 +100,8 @@ class Stream:
         self.state[IN_SRC], self.state[IN_SIZE] = source.ctypes.data, source.size
         del source  # (a map with an array of it alive could not be closed)
         self.args = (decompress_stream, is_error, context, self.state)
-        # Pages given back as the reader gives back its own: every reader.RELEASE_BYTES.
-        self.release_args = (madvise, mmap.MADV_DONTNEED, reader.RELEASE_BYTES)
+        # Pages given back every `release_bytes`, as the reader gives back its own.
+        self.release_args = (madvise, mmap.MADV_DONTNEED, release_bytes)
         self._release = weakref.finalize(self, _release, mapped, context)
         self._release.atexit = False  # at exit a daemon thread may still read it: leave it be
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from harness.resultfile import Result
+from harness.results.resultfile import Result
 
 
 def run_table(result: Result) -> Table:
@@ -46,7 +46,7 @@ def run_table(result: Result) -> Table:
 
 def attribution_table(attribution):
     """The attribution of one file as a rich table."""
-    from harness.attribution import PLAN_SHARE
+    from harness.results.attribution import PLAN_SHARE
 
     table = Table(title=f"where the baseline's time goes: {attribution.file} "
                   f"({attribution.events:,} events)", title_justify="left")  # fmt: skip
@@ -105,7 +105,7 @@ def check_table(checks: list, title: str) -> Table:
 
 def profile_table(summary: dict, title: str) -> Table:
     """A profile's share per category (and allocated MB, for scalene)."""
-    from harness.categories import CATEGORIES
+    from harness.results.categories import CATEGORIES
 
     table = Table(title=title, title_justify="left")
     table.add_column("category")

@@ -1,13 +1,14 @@
 """Reading a `.dbn.zst` ahead into a ring of chunks (`engines.ring`), on a native thread.
 
 One jitted loop, `_fill`, runs on its own thread with the GIL released from the first record to
-the last: it decompresses the file (libzstd, from a memory map: `harness.libzstd`) straight into
+the last: it decompresses the file (libzstd, from a memory map: `harness.dbn.libzstd`) straight into
 the next free slot of the ring, validates the slot as the reader validates a chunk, publishes
 it, and gives back the pages of the file it has read. The engine reading the ring runs its own
 jitted loop on the other core: nothing in between takes the GIL, and no thread sleeps while the
 other has work for it.
 
-The records and the errors are the reader's (`harness.reader.Reader`), as the tests check: a bad
+The records and the errors are the reader's (`harness.dbn.reader.Reader`; the rules of
+`harness.dbn.validation`), as the tests check: a bad
 record, corrupt zstd data or trailing bytes end the filling, the slots before it are read as
 usual, and `check` then raises the reader's `InputError`. The frames' layout was checked when
 the reader opened the file.
@@ -37,12 +38,12 @@ from engines.ring import (
     publish,
     yield_cpu,
 )
-from harness import _kernels, libzstd
-from harness._kernels import first_bad_record
+from harness.dbn import libzstd, validation
+from harness.dbn.libzstd import LAST_RESULT, decompress_into, release_read
+from harness.dbn.validation import ACTION_OK, SIDE_OK, first_bad_record, validate
 from harness.errors import InputError
-from harness.libzstd import LAST_RESULT, decompress_into, release_read
 
-# The profile category of this module's functions (harness/categories.py).
+# The profile category of this module's functions (harness/results/categories.py).
 COSTS = {"*": "reading"}
 
 AVAILABLE = libzstd.AVAILABLE and yield_cpu is not None and not numba.config.DISABLE_JIT
@@ -73,12 +74,10 @@ class ReadAhead:
         self.failure: BaseException | None = None
 
     def __enter__(self) -> ReadAhead:
-        from harness.reader import _ACTION_OK, _SIDE_OK
-
         reader, ring = self.reader, self.ring
         ring.reset()
         self.failure = None
-        self.stream = stream = libzstd.Stream(reader.path)
+        self.stream = stream = libzstd.Stream(reader.path, reader.release_bytes)
         try:
             # The DBN metadata first (the reader has read and checked it): decompressed, dropped.
             metadata = np.empty(reader.data_offset, np.uint8)
@@ -86,7 +85,7 @@ class ReadAhead:
             if got != reader.data_offset:  # only a file changed since the reader opened it
                 raise self._error(STREAM_FAILED if got < 0 else ENDS_IN_FRAME, got, 0)
             args = (*stream.args, *stream.release_args, ring.records, ring.lengths,
-                    ring.control, self.words, _ACTION_OK, _SIDE_OK, yield_cpu)  # fmt: skip
+                    ring.control, self.words, ACTION_OK, SIDE_OK, yield_cpu)  # fmt: skip
             self.thread = threading.Thread(target=self._run, args=args,
                                            name="mbobench-readahead", daemon=True)  # fmt: skip
             self.thread.start()
@@ -133,18 +132,16 @@ class ReadAhead:
             raise self._error(int(control[REASON]), int(control[DETAIL]), int(control[DETAIL2]))
 
     def _error(self, reason: int, detail: int, detail2: int) -> InputError:
-        """The reader's error, word for word (harness.reader), for why the filling failed."""
-        from harness.reader import _validate, trailing_error
-
+        """The reader's error, word for word (harness.dbn.reader), for why the filling failed."""
         path = self.reader.path
         if reason == BAD_RECORD:
             slot = self.ring.records[detail, : self.ring.lengths[detail]]
             try:
-                _validate(path, slot, detail2, self.words)
+                validate(path, slot, detail2, self.words)
             except InputError as exc:
                 return exc
         if reason == TRAILING:
-            return trailing_error(path, detail, detail2)
+            return self.reader.trailing(detail, detail2)
         if reason == STREAM_FAILED:
             return InputError(f"{path}: corrupt zstd data (zstd decompress error: "
                               f"{self.stream.error()})")  # fmt: skip
@@ -155,7 +152,6 @@ def warm_up() -> None:
     """Compile (or load from numba's cache) the filling loop, outside any timing: a ring that is
     asked to stop before its first slot, and a stream that decompresses into nothing."""
     from engines.events import MBO_DTYPE, RECORD_WORDS
-    from harness.reader import _ACTION_OK, _SIDE_OK
 
     if not AVAILABLE:
         return
@@ -165,7 +161,7 @@ def warm_up() -> None:
     ring = Ring(1, 0, MBO_DTYPE)
     ring.stop()
     _fill(*args, libzstd.madvise, 0, 1, ring.records, ring.lengths,
-          ring.control, RECORD_WORDS, _ACTION_OK, _SIDE_OK, yield_cpu)  # fmt: skip
+          ring.control, RECORD_WORDS, ACTION_OK, SIDE_OK, yield_cpu)  # fmt: skip
 
 
 @numba.njit(cache=True, nogil=True)
@@ -206,4 +202,4 @@ def _fill(decompress, is_error, dctx, state, madvise, advice, release_bytes, rec
 
 # `_fill` inlines the ring's protocol and the atomics, and calls the decompression and the
 # validation of other modules.
-stamp_with_sources((_fill,), (atomics, engines.ring, _kernels, libzstd))
+stamp_with_sources((_fill,), (atomics, engines.ring, validation, libzstd))

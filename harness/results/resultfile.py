@@ -12,7 +12,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import InputError
-from harness.runner import BASELINE, CEILING, events_of, run_value
+
+CEILING = "ceiling"  # the reading ceiling's benchmark, measured beside every engine
+BASELINE = "baseline"
+
+
+def run_value(bench, name: str):
+    """A metadata value of the benchmark's runs with values (they all carry the same one)."""
+    for run in bench.get_runs():
+        if run.values and name in run.get_metadata():
+            return run.get_metadata()[name]
+    return bench.get_metadata().get(name)
+
+
+def events_of(bench) -> int:
+    return int(run_value(bench, "mbobench_events"))
 
 
 @dataclass

@@ -52,7 +52,7 @@ from engines.events import (
     TRADE,
     UNDEF_PRICE,
 )
-from harness.writer import write_dbn
+from harness.dbn.writer import write_dbn
 
 GENERATOR_VERSION = 1  # bump when the output changes: the cached default file is then rebuilt
 

@@ -6,8 +6,8 @@ run that the benchmarks time, and writes into `profiles/<engine>/`:
   (one stack per line with its sample count), summed into categories;
 - scalene: `scalene.json`, its per-line CPU shares and memory allocations summed into the
   same categories, with the lines that allocate most.
-Categories come from `harness.categories` (declared beside the code). Profiling runs are never
-timing runs: nothing here goes into a result file.
+Categories come from `harness.results.categories` (declared beside the code). Profiling runs are
+never timing runs: nothing here goes into a result file.
 
 What the profilers cannot see: the compiled engine's kernel is native code; both profilers see
 it as one call from Python, so its book, strategies and fills all land in "kernel".
@@ -22,8 +22,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.categories import CATEGORIES, categorize, frame_category, function_at
 from harness.errors import InputError, ToolMissing
+from harness.results.categories import CATEGORIES, categorize, frame_category, function_at
 
 PROFILERS = ("py-spy", "scalene")
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>.*):(?P<line>\d+)\)$")

@@ -13,8 +13,8 @@ Either way the file is read through a memory map, and the pages already read are
 every `RELEASE_BYTES` (`madvise(MADV_DONTNEED)`: they stay in the page cache, and a page touched
 again is read back from it), so that resident memory does not grow with the size of the file.
 
-Every chunk is validated before an engine sees it (record length, rtype, action, side), by one
-jitted pass; a bad record raises `InputError` naming the file and the record's index (from 0).
+Every chunk is validated before an engine sees it (`harness.dbn.validation`); a bad record raises
+`InputError` naming the file and the record's index (from 0).
 """
 
 from __future__ import annotations
@@ -27,18 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.events import (
-    ACTIONS,
-    MBO_DTYPE,
-    MBO_TS_OUT_DTYPE,
-    RECORD_WORDS,
-    RTYPE_MBO,
-    SIDES,
-    action_name,
-)
+from engines.events import MBO_DTYPE, MBO_TS_OUT_DTYPE, RECORD_WORDS
 from harness.errors import InputError
 
-# The profile category of this module's functions (harness/categories.py).
+# The profile category of this module's functions (harness/results/categories.py).
 COSTS = {"*": "reading"}
 
 
@@ -87,12 +79,14 @@ class Reader:
             stream.close()
         self.ts_out = bool(self.metadata.ts_out)
         self.dtype = MBO_TS_OUT_DTYPE if self.ts_out else MBO_DTYPE
+        self.words = RECORD_WORDS + (2 if self.ts_out else 0)  # a record's length, as DBN has it
+        self.release_bytes = RELEASE_BYTES
         self.record_count: int | None = None
         if not self.compressed:
             data_bytes = self.file_bytes - self.data_offset
             if data_bytes % self.dtype.itemsize:
-                raise trailing_error(
-                    self.path, data_bytes % self.dtype.itemsize, data_bytes // self.dtype.itemsize
+                raise self.trailing(
+                    data_bytes % self.dtype.itemsize, data_bytes // self.dtype.itemsize
                 )
             self.record_count = data_bytes // self.dtype.itemsize
 
@@ -129,17 +123,25 @@ class Reader:
         """
         source = self._mapped_chunks() if not self.compressed else self._streamed_chunks()
         done = 0
+        from harness.dbn.validation import validate  # imports numba: not before a chunk is read
+
         for chunk in source:
-            _validate(self.path, chunk, done, RECORD_WORDS + (2 if self.ts_out else 0))
+            validate(self.path, chunk, done, self.words)
             done += len(chunk)
             yield chunk
 
+    def trailing(self, trailing_bytes: int, records: int) -> InputError:
+        """The error for a file that ends `trailing_bytes` into the record after `records`."""
+        return InputError(
+            f"{self.path}: truncated: {trailing_bytes} trailing bytes after record {records - 1}"
+        )
+
     def read_ahead(self, ring_for: Callable):
         """A context that fills a ring (`engines.ring.Ring`) with this file's validated records
-        on a native thread (`harness.readahead`), or None where that cannot be done: a `.dbn`,
+        on a native thread (`harness.dbn.readahead`), or None where that cannot be done: a `.dbn`,
         a machine with one core, or no libzstd to call from jitted code. `ring_for(dtype,
         records)` gives the ring, of `self.dtype` with `self.chunk_records` per slot."""
-        from harness import readahead
+        from harness.dbn import readahead
 
         if not (readahead.AVAILABLE and self.compressed) or _cores() < 2:
             return None
@@ -186,7 +188,7 @@ class Reader:
                     index += whole
                 if got < want:
                     if got % size:
-                        raise trailing_error(self.path, got % size, index)
+                        raise self.trailing(got % size, index)
                     return
 
     def _lengths(self) -> Iterator[int]:
@@ -255,8 +257,8 @@ class _ZstdStream:
         )
 
     def check_frames(self) -> None:
-        """Raise `InputError` unless the file is whole zstd frames (see harness.zstdframes)."""
-        from harness.zstdframes import FrameError, check_frames
+        """Raise `InputError` unless the file is whole zstd frames (see harness.dbn.zstdframes)."""
+        from harness.dbn.zstdframes import FrameError, check_frames
 
         try:
             check_frames(_Walked(self._map, self._view))
@@ -292,11 +294,6 @@ class _ZstdStream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def trailing_error(path: Path, trailing: int, records: int) -> InputError:
-    """The reader's error for a file that ends `trailing` bytes into a record."""
-    return InputError(f"{path}: truncated: {trailing} trailing bytes after record {records - 1}")
 
 
 class _Compressed:
@@ -345,26 +342,3 @@ class _Released:
         if self.enabled and end - self.done >= RELEASE_BYTES:
             self.mapped.madvise(mmap.MADV_DONTNEED, self.done, end - self.done)
             self.done = end
-
-
-_ACTION_OK = np.zeros(256, np.bool_)
-_ACTION_OK[list(ACTIONS)] = True
-_SIDE_OK = np.zeros(256, np.bool_)
-_SIDE_OK[list(SIDES)] = True
-
-
-def _validate(path: Path, chunk: np.ndarray, first_index: int, words: int) -> None:
-    from harness._kernels import first_bad_record
-
-    bad = first_bad_record(chunk, words, _ACTION_OK, _SIDE_OK)
-    if bad < 0:
-        return
-    rec = chunk[bad]
-    where = f"{path}: record {first_index + bad}"
-    if rec["length"] != words:
-        raise InputError(f"{where}: length {rec['length']} words, expected {words} for MBO")
-    if rec["rtype"] != RTYPE_MBO:
-        raise InputError(f"{where}: rtype 0x{rec['rtype']:02x}, expected 0xa0 (MBO)")
-    if not _ACTION_OK[rec["action"]]:
-        raise InputError(f"{where}: unknown action {action_name(int(rec['action']))!r}")
-    raise InputError(f"{where}: unknown side {action_name(int(rec['side']))!r}")

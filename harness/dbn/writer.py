@@ -1,20 +1,19 @@
 """Writing DBN MBO files: metadata encoded by databento_dbn, records straight from numpy.
 
-A file is written to a temporary name beside its target and renamed into place, so that an
-interrupted write never leaves a half-written file. A name ending in `.zst` is compressed with
-zstd, as Databento's own `.dbn.zst` files are.
+A file is written whole or not at all (`harness.atomicfile`). A name ending in `.zst` is
+compressed with zstd, as Databento's own `.dbn.zst` files are.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from engines.events import MBO_DTYPE
+from harness.atomicfile import replaced
 
 
 def encode_metadata(
@@ -49,21 +48,14 @@ def write_dbn(
     """Write MBO records (chunks of `MBO_DTYPE`) as a DBN file, zstd-compressed for `.zst`."""
     path = Path(path)
     header = encode_metadata(dataset, start_ns, end_ns, symbols, version)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            if path.name.endswith(".zst"):
-                import zstandard
+    with replaced(path) as tmp, tmp.open("wb") as raw:
+        if path.name.endswith(".zst"):
+            import zstandard
 
-                with zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False) as out:
-                    _write_body(out, header, chunks)
-            else:
-                _write_body(raw, header, chunks)
-        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp's 0600 would outlive the rename
-        os.replace(tmp_name, path)
-    except BaseException:
-        os.unlink(tmp_name)
-        raise
+            with zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False) as out:
+                _write_body(out, header, chunks)
+        else:
+            _write_body(raw, header, chunks)
     return path
 
 
@@ -73,9 +65,3 @@ def _write_body(out, header: bytes, chunks: Iterable[np.ndarray]) -> None:
         if chunk.dtype != MBO_DTYPE:
             raise TypeError(f"records must be of MBO_DTYPE, not {chunk.dtype}")
         out.write(np.ascontiguousarray(chunk).tobytes())
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

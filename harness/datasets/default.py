@@ -29,7 +29,7 @@ def default_file(
     events: int = DEFAULT_EVENTS, seed: int = DEFAULT_SEED, suffix: str = ".dbn.zst"
 ) -> tuple[Path, bool]:
     """The default data file, and whether it had to be generated now."""
-    from harness.synth import GENERATOR_VERSION, synthesize
+    from harness.datasets.synth import GENERATOR_VERSION, synthesize
 
     path = cache_dir() / f"default-g{GENERATOR_VERSION}-n{events}-s{seed}{suffix}"
     if path.is_file():

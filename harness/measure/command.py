@@ -62,7 +62,7 @@ def run_once(template: str, path: Path) -> dict:
 def measure_command(template: str, path: Path, label: str, part: Path, settings):
     """Time the program on `path` with pyperf; a benchmark with mbobench's metadata."""
 
-    from harness.writer import write_dbn
+    from harness.dbn.writer import write_dbn
 
     answer = run_once(template, path)
     suffix = ".dbn.zst" if path.name.endswith(".zst") else ".dbn"

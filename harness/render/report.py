@@ -13,16 +13,13 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
-import tempfile
 from pathlib import Path
 
-from harness.resultfile import Result
+from engines import PHASES
+from harness.atomicfile import replaced
+from harness.render import markdown
+from harness.results.resultfile import Result
 
-# The plan: each phase's expected gain over the one before, and the compiled target.
-PLAN = [("direct", "30-40%"), ("batch", "20-30%"), ("preallocated", "15-20%"),
-        ("lockless", "20%"), ("compiled", "> 0.83 of the reading ceiling")]  # fmt: skip
-PHASES = ["baseline", "direct", "batch", "preallocated", "lockless", "compiled"]
 COLORS = {"queue": "#d62728", "lock": "#ff7f0e", "alloc": "#9467bd", "allocation": "#9467bd",
           "dispatch": "#8c564b", "book": "#1f77b4", "strategy": "#2ca02c", "fills": "#17becf",
           "reading": "#7f7f7f", "kernel": "#bcbd22", "other": "#c7c7c7",
@@ -44,22 +41,24 @@ def build(runs: list[Result], attribution: Result | None, profiles: list[dict]) 
 
 def write(sections: list, html_path: Path, title: str) -> tuple[Path, Path]:
     """Write the HTML report and its markdown twin (with its PNGs beside it), atomically."""
-    body, markdown = [], [f"# {title}\n"]
+    body, md = [], [f"# {title}\n"]
     images_dir = html_path.with_suffix("").with_name(html_path.stem + "-images")
     images_dir.mkdir(parents=True, exist_ok=True)
     for title_text, section_html, section_md, images in sections:
         body.append(f"<section><h2>{html.escape(title_text)}</h2>{section_html}")
-        markdown.append(f"## {title_text}\n\n{section_md}\n")
+        md.append(f"## {title_text}\n\n{section_md}\n")
         for name, png in images:
             data = base64.b64encode(png).decode()
             body.append(f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
             (images_dir / f"{name}.png").write_bytes(png)
-            markdown.append(f"![{name}]({images_dir.name}/{name}.png)\n")
+            md.append(f"![{name}]({images_dir.name}/{name}.png)\n")
         body.append("</section>")
     page = _PAGE.format(title=html.escape(title), body="\n".join(body))
-    _atomic(html_path, page)
+    with replaced(html_path) as tmp:
+        tmp.write_text(page)
     md_path = html_path.with_suffix(".md")
-    _atomic(md_path, "\n".join(markdown))
+    with replaced(md_path) as tmp:
+        tmp.write_text("\n".join(md))
     return html_path, md_path
 
 
@@ -96,7 +95,7 @@ def _throughput(result: Result, sources: list[Result]):
     return (
         "Throughput against the reading ceiling",
         note + _html_table(head, rows),
-        _md_table(head, rows),
+        markdown.table(head, rows),
         images,
     )
 
@@ -124,7 +123,7 @@ def _phases(result: Result):
     rows = []
     for file in dict.fromkeys(r.file for r in result.rows):
         previous = result.row(file, "baseline")
-        for phase, expected in PLAN:
+        for phase, (_, expected) in list(PHASES.items())[1:]:
             row = result.row(file, phase)
             if row is None or previous is None or row.digest_ok is False:
                 continue
@@ -141,11 +140,11 @@ def _phases(result: Result):
             "No phase engines in this result.",
             [],
         )
-    return ("The plan, phase by phase", _html_table(head, rows), _md_table(head, rows), [])
+    return ("The plan, phase by phase", _html_table(head, rows), markdown.table(head, rows), [])
 
 
 def _attribution(result: Result, profiles: list[dict]):
-    from harness.attribution import PLAN_SHARE, attribute
+    from harness.results.attribution import PLAN_SHARE, attribute
 
     head = ["file", "cost", "ns/event", "95% interval", "share (experiment)", "plan expected"]
     rows, images = [], []
@@ -161,10 +160,10 @@ def _attribution(result: Result, profiles: list[dict]):
         images.append((f"attribution-{len(images)}", _stacked(a, profiles)))
     profile_rows = [[p["engine"], p["profiler"], _profile_shares(p)] for p in profiles]
     body = _html_table(head, rows)
-    md = _md_table(head, rows)
+    md = markdown.table(head, rows)
     if profile_rows:
         body += "<h3>Profiles</h3>" + _html_table(["engine", "profiler", "shares"], profile_rows)
-        md += "\n### Profiles\n\n" + _md_table(["engine", "profiler", "shares"], profile_rows)
+        md += "\n### Profiles\n\n" + markdown.table(["engine", "profiler", "shares"], profile_rows)
     return ("Where the baseline's time goes", body, md, images)
 
 
@@ -226,7 +225,7 @@ def _history(runs: list[Result]):
     return (
         "Across commits",
         _html_table(head, rows),
-        _md_table(head, rows),
+        markdown.table(head, rows),
         [("history", _png(fig))],
     )
 
@@ -236,7 +235,7 @@ def _machine(result: Result):
     keys = ["cpu_model_name", "cpu_count", "hostname", "platform", "python_version",
             "mbobench_commit", "date"]  # fmt: skip
     rows = [[k, str(meta[k])] for k in keys if k in meta]
-    return ("Machine and commit", _html_table(["", ""], rows), _md_table(["", ""], rows), [])
+    return ("Machine and commit", _html_table(["", ""], rows), markdown.table(["", ""], rows), [])
 
 
 def _same_file(runs: list[Result]) -> list[Result]:
@@ -264,12 +263,6 @@ def _html_table(head: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _md_table(head: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
 def _pyplot():
     import matplotlib
 
@@ -285,19 +278,6 @@ def _png(fig) -> bytes:
     fig.savefig(buffer, format="png", dpi=110)
     _pyplot().close(fig)
     return buffer.getvalue()
-
-
-def _atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 _PAGE = """<!doctype html>

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.errors import InputError
-from harness.resultfile import Result, Row
+from harness.results.resultfile import Result, Row
 
 
 @dataclass

@@ -9,19 +9,20 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from engines import ENGINES
+from harness.dbn.reader import DEFAULT_CHUNK_RECORDS
 from harness.errors import InputError
-from harness.reader import DEFAULT_CHUNK_RECORDS
 
 # key -> (type, default)
 KEYS: dict[str, tuple[type, object]] = {
     "chunk_records": (int, DEFAULT_CHUNK_RECORDS),
     "default_events": (int, 500_000),
-    "engines": (list, ["baseline", "direct", "batch", "preallocated", "lockless", "compiled"]),
+    "engines": (list, list(ENGINES)),  # the built-in engines, the plan's phases in order
     "files": (list, []),  # DBN files of the suite (none: the embedded default)
     "preset": (str, "default"),  # pyperf's: "fast", "default" or "rigorous"
     "processes": (int, 0),  # pyperf worker processes (0: the preset's)
     "values": (int, 0),  # pyperf values per process (0: the preset's)
-    "thresholds": (dict, {}),  # what `mbobench check` gates on: see harness/gate.py
+    "thresholds": (dict, {}),  # what `mbobench check` gates on: see harness/results/gate.py
 }
 
 

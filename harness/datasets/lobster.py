@@ -68,8 +68,8 @@ from engines.events import (
     TRADE,
     UNDEF_PRICE,
 )
+from harness.dbn.writer import write_dbn
 from harness.errors import InputError
-from harness.writer import write_dbn
 
 DATASET = "XNAS.ITCH"
 PUBLISHER_ID = 2  # Databento's id for XNAS.ITCH (Nasdaq TotalView-ITCH)
@@ -262,7 +262,7 @@ class _Converter:
 
     def end_event(self) -> None:
         self.columns[4][-1] |= F_LAST
-        self.book.in_snapshot = False  # as an engine does at every event end
+        self.book.end_event(0, 0)  # as an engine does at every event end (no digest kept)
 
     def seed(self, first: Message, shown: Levels) -> None:
         """The book before the first message, as a snapshot: its row with the message undone."""

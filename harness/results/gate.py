@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.compare import compare
 from harness.errors import InputError
-from harness.resultfile import Result
+from harness.results.compare import compare
+from harness.results.resultfile import Result
 
 PER_ENGINE = ("min_events_per_s", "min_ratio_to_ceiling")
 KEYS = {"digest": bool, "max_slowdown": (int, float), **{k: dict for k in PER_ENGINE}}
@@ -94,17 +94,3 @@ def evaluate(result: Result, thresholds: dict, baseline: Result | None = None) -
                                 f"{limit:.1%}", f"{change.change:+.1%} ({note})", not failed,
                                 f"{limit - slower:+.1%}"))  # fmt: skip
     return checks
-
-
-def markdown(checks: list[Check]) -> str:
-    """The checks as a markdown table (a CI step summary, a pull-request comment)."""
-    failed = sum(not c.passed for c in checks)
-    lines = [f"### mbobench check: {'FAILED' if failed else 'passed'} "
-             f"({len(checks) - failed} of {len(checks)} passed)", "",
-             "| check | file / engine | threshold | measured | margin | |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
-    for c in checks:
-        mark = "pass" if c.passed else "**FAIL**"
-        lines.append(f"| {c.rule} | {c.subject} | {c.threshold} | {c.measured} | {c.margin} "
-                     f"| {mark} |")  # fmt: skip
-    return "\n".join(lines) + "\n"

@@ -19,22 +19,18 @@ import random
 from dataclasses import dataclass, field
 from math import factorial
 
+from engines import SWITCHES as COSTS
+from engines import switch_label
 from harness.errors import InputError
-from harness.resultfile import Result
+from harness.results.resultfile import Result
 
-COSTS = ("queue", "lock", "alloc", "dispatch")
 # The plan's expected share of the baseline's time, per cost (low, high).
 PLAN_SHARE = {"queue": (0.30, 0.40), "lock": (0.20, 0.30), "alloc": (0.20, 0.20),
               "dispatch": (0.10, 0.10)}  # fmt: skip
 
 
-def label(costs: frozenset[str]) -> str:
-    """The configurable engine's label for a set of costs switched on."""
-    return "+".join(c for c in COSTS if c in costs) or "none"
-
-
 SUBSETS = [frozenset(c) for k in range(5) for c in itertools.combinations(COSTS, k)]
-ENGINES = [f"switches:{label(s)}" for s in SUBSETS]
+ENGINES = [f"switches:{switch_label(s)}" for s in SUBSETS]
 
 
 @dataclass

@@ -1,0 +1,248 @@
+"""What each `mbobench` command does: one `cmd_*` function per command, called by `cli.main`.
+
+Each takes the parsed arguments and returns the exit code; a user's mistake is raised as
+`InputError` (or `ToolMissing`) for `cli.main` to print. Every stage is imported inside the
+command that needs it, so that `--help` and the light commands stay light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from harness.errors import InputError
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
+
+    from harness.measure.config import load_config
+    from harness.measure.runner import Settings, run_suite, write_suite
+    from harness.render.table import run_table
+    from harness.results.resultfile import load_result
+
+    err = Console(stderr=True, quiet=args.quiet)
+    config = load_config(args.config)
+    _importable_here()
+    files = [args.file] if args.file else [Path(f) for f in config["files"]]
+    if not files:
+        from harness.datasets.default import default_file
+
+        with err.status("generating the default data set (once)..."):
+            path, made = default_file(config["default_events"])
+        if made:
+            err.print(f"generated {path}")
+        files = [path]
+    preset = "fast" if args.fast else "rigorous" if args.rigorous else config["preset"]
+    settings = Settings(preset=preset, processes=args.processes or config["processes"] or None,
+                        values=args.values or config["values"] or None, loops=args.loops,
+                        strict=args.strict, chunk_records=config["chunk_records"])  # fmt: skip
+    out = args.output or Path("reports") / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    if out.exists() and not args.force:
+        raise InputError(f"{out}: already exists (use --force to replace it)")
+    columns = (SpinnerColumn(), "[progress.description]{task.description}", TimeElapsedColumn())
+    with Progress(*columns, console=err) as progress:
+
+        def on_start(label: str):
+            task = progress.add_task(label, total=1)
+            return lambda: progress.update(task, completed=1)
+
+        suite = run_suite(files, args.engine or config["engines"], settings, on_start)
+    write_suite(suite, out, force=args.force)
+    result = load_result(out)
+    _console_out().print(run_table(result))
+    err.print(f"result written to {out}")
+    if result.wrong:
+        # Not a progress message: --quiet does not silence it.
+        names = ", ".join(f"{r.file}/{r.engine}" for r in result.wrong)
+        print(f"mbobench: wrong digest: {names} (speed not reported)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _importable_here() -> None:
+    """A user's `module:Class` beside them is importable. After the installed packages: in a
+    clone of this project, the working directory's copies of `engines` and `harness` must not
+    take the place of the installed ones that this process has partly imported already."""
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
+
+
+def _console_out():
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console.width = 120
+    return console
+
+
+def cmd_attribute(args: argparse.Namespace) -> int:
+    from harness.render.table import attribution_table
+    from harness.results.attribution import ENGINES, attribute
+    from harness.results.resultfile import load_result
+
+    if args.result:
+        result = load_result(args.result)
+    else:
+        out = args.output or Path("reports") / f"attribution-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        args.engine = list(ENGINES)
+        args.output = out
+        status = cmd_run(args)
+        if status:
+            return status
+        result = load_result(out)
+    console = _console_out()
+    for attribution in attribute(result):
+        console.print(attribution_table(attribution))
+    return 0
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    import json
+
+    from engines.book import UnknownOrder
+    from harness.dbn.reader import Reader
+    from harness.measure.runner import load_engine_or_fail
+
+    _importable_here()
+    engine = load_engine_or_fail(args.engine)
+    Reader(args.file)  # a bad file is reported before anything runs
+    start = time.monotonic()
+    passes = 0
+    while passes == 0 or time.monotonic() - start < args.min_seconds:
+        try:
+            results = engine.run(Reader(args.file), args.strict)
+        except UnknownOrder as exc:
+            from harness.measure.worker import locate_unknown
+
+            raise InputError(locate_unknown(args.file, exc)) from None
+        passes += 1
+    print(
+        json.dumps(
+            {
+                "events": results.events,
+                "digest": results.digest,
+                "passes": passes,
+                "fills": results.fills,
+                "unknown_orders": results.unknown_orders,
+            }
+        )
+    )
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from harness.measure.profiling import profile
+    from harness.render.table import profile_table
+
+    path = args.file
+    if path is None:
+        from harness.datasets.default import default_file
+
+        path, _ = default_file()
+    summary = profile(args.engine, path, args.profiler, args.output or
+                      Path("profiles") / args.engine.replace(":", "_"), args.seconds)  # fmt: skip
+    table = profile_table(summary, f"{args.profiler}: {args.engine} on {path.name}")
+    _console_out().print(table)
+    if summary.get("cpu_sampled") is False:
+        print(f"  {args.profiler} recorded no CPU samples here: only its memory figures count")
+    for top in summary.get("top_allocations", [])[:5]:
+        print(
+            f"  allocates {top['mb']:,.1f} MB: {Path(top['file']).name}:{top['line']} "
+            f"({top['category']}) {top['code']}"
+        )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import json
+
+    from harness.render.report import build, write
+    from harness.results.attribution import ENGINES as SWITCH_ENGINES
+    from harness.results.resultfile import load_result
+
+    paths = args.results or sorted(Path("reports").glob("*.json"))
+    results = []
+    for path in paths:
+        if path.name in ("trust.json",) or path.name.startswith("."):
+            continue
+        results.append(load_result(path))
+    if not results:
+        raise InputError("no result files given, and none under reports/ (run mbobench run)")
+    attributions = [r for r in results if any(row.engine in SWITCH_ENGINES for row in r.rows)]
+    runs = [r for r in results if r not in attributions]
+    if not runs:
+        raise InputError("only attribution results given: the report needs a run result too")
+    attribution = max(attributions, key=lambda r: r.path.stat().st_mtime) if attributions else None
+    profiles = []
+    for summary in sorted(Path(args.profiles).glob("*/summary-*.json")):
+        try:
+            profiles.append(json.loads(summary.read_text()))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(f"{summary}: not a readable profile summary ({exc})") from None
+    out = args.output or Path("reports") / "report.html"
+    html_path, md_path = write(build(runs, attribution, profiles), out, "mbobench report")
+    print(html_path)
+    print(md_path)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness.render.table import compare_table
+    from harness.results.compare import compare
+    from harness.results.resultfile import load_result
+
+    changes = compare(load_result(args.old), load_result(args.new))
+    if args.markdown:
+        from harness.render.markdown import changes_markdown
+
+        print(changes_markdown(changes), end="")
+        return 0
+    table = compare_table(changes, f"{args.old.name} -> {args.new.name}")
+    _console_out().print(table)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from harness.measure.config import load_config
+    from harness.render.markdown import checks_markdown
+    from harness.render.table import check_table
+    from harness.results.gate import evaluate, validate
+    from harness.results.resultfile import load_result
+
+    result = load_result(args.result)
+    baseline = load_result(args.baseline) if args.baseline else None
+    source = args.config or Path("pyproject.toml")
+    thresholds = validate(load_config(args.config)["thresholds"], source)
+    checks = evaluate(result, thresholds, baseline)
+    table = check_table(checks, f"mbobench check {args.result.name}")
+    _console_out().print(table)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a") as f:
+            f.write(checks_markdown(checks))
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        print(f"mbobench: check failed: {len(failed)} of {len(checks)} checks", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_data_synth(args: argparse.Namespace) -> int:
+    from harness.datasets.synth import synthesize
+
+    synthesize(args.output, args.events, seed=args.seed, instruments=args.instruments)
+    print(args.output)
+    return 0
+
+
+def cmd_data_import_lobster(args: argparse.Namespace) -> int:
+    from harness.datasets.lobster import import_lobster
+
+    print(import_lobster(args.message, args.book, args.output, symbol=args.symbol, date=args.date))
+    return 0
