@@ -90,7 +90,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         result = load_result(args.result)
     else:
         out = args.output or Path("reports") / f"attribution-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        args.engine = list(ENGINES)
+        args.engine = ["baseline", *ENGINES]  # the baseline itself, beside its all-on twin
         args.output = out
         status = cmd_run(args)
         if status:

@@ -45,9 +45,10 @@ def test_attribute_on_a_small_file(tmp_path):
     out = tmp_path / "attr.json"
     proc = mbobench("attribute", data, "-q", "-o", out, *QUICK)
     assert proc.returncode == 0, proc.stderr
-    assert "where the baseline's time goes" in proc.stdout and "remainder" in proc.stdout
+    assert "where the baseline design's time goes" in proc.stdout and "remainder" in proc.stdout
+    assert "engines/baseline.py, in the same run" in proc.stdout  # beside its all-on twin
     result = load_result(out)
-    assert {r.engine for r in result.rows} == {"ceiling", *ENGINES}
+    assert {r.engine for r in result.rows} == {"ceiling", "baseline", *ENGINES}
     again = mbobench("attribute", "--from", out)
     assert again.returncode == 0 and "queue" in again.stdout
 

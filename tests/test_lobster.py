@@ -24,15 +24,8 @@ from engines.events import (
     TRADE,
     UNDEF_PRICE,
 )
-from harness.datasets.lobster import (
-    DATASET,
-    PUBLISHER_ID,
-    SYNTHETIC_ID,
-    convert_lobster,
-    import_lobster,
-    read_book,
-    read_messages,
-)
+from harness.datasets.lobster import DATASET, PUBLISHER_ID, convert_lobster, import_lobster
+from harness.datasets.lobsterfiles import SYNTHETIC_ID, read_book, read_messages
 from harness.dbn.reader import Reader, read_records
 from harness.errors import InputError
 
@@ -125,10 +118,24 @@ def test_seed_alone_does_not_determine_the_book(ticker, levels):
     message_path, book_path = lobster_pair(ticker, levels)
     records, counts = convert_lobster(message_path, book_path, date=DATE, repair=False)
     seen = match_rows(records, read_book(book_path, counts.messages), levels)
-    matched, unknown = {"AAPL": (67, 4), "AMZN": (42, 7466)}[ticker]
-    assert seen["matched"] == matched
     assert seen["matched"] + seen["mismatched"] == counts.events
-    assert seen["unknown"] == counts.unresolved == unknown
+    assert seen["mismatched"] > 0  # it drifts
+    # Facts of the message file itself: the cancels, deletes and executions of ids that no add
+    # message names. The seed supplies some of those orders; the rest stay unknown.
+    never_added = orders_never_added(message_path)
+    assert 0 < seen["unknown"] == counts.unresolved <= never_added
+
+
+def orders_never_added(message_path) -> int:
+    """Messages of types 2, 3 and 4 whose order id no type-1 message before them added."""
+    added, count = set(), 0
+    for line in message_path.read_text().splitlines():
+        kind, order_id = (int(x) for x in line.split(",")[1:3])
+        if kind == 1:
+            added.add(order_id)
+        elif kind in (2, 3, 4) and order_id not in added:
+            count += 1
+    return count
 
 
 def test_snapshot_is_the_book_before_the_first_message(tmp_path):

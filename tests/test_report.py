@@ -1,4 +1,4 @@
-"""The report: made from real result files, opened in headless Chromium, tables and plots shown."""
+"""The report: made from committed result files, opened in headless Chromium, tables and plots."""
 
 from __future__ import annotations
 
@@ -8,32 +8,19 @@ import shutil
 import subprocess
 
 import pytest
-from test_bad_input import QUICK, assert_one_line_error
-from test_gate import mbobench
+from test_bad_input import assert_one_line_error
+from test_gate import DATA, mbobench
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    from harness.datasets.synth import synthesize
-
+    """The report of committed results of real runs (tests/data/regenerate.sh): two runs of one
+    file (a history), a newer run of another file with one engine, and an attribution."""
     tmp = tmp_path_factory.mktemp("report")
-    data = synthesize(tmp / "r.dbn", 6_000, seed=9)
-    runs = []
-    for i in range(2):  # two results: the report plots them as a history
-        out = tmp / f"run{i}.json"
-        proc = mbobench("run", data, "--engine", "baseline", "--engine", "direct", "--engine",
-                        "lockless", "--engine", "compiled", "-q", "-o", out, *QUICK)  # fmt: skip
-        assert proc.returncode == 0, proc.stderr
-        runs.append(out)
-    # The newest result measured another file: the report shows each file's newest result.
-    other = synthesize(tmp / "other.dbn", 3_000, seed=10)
-    runs.append(tmp / "other.json")
-    proc = mbobench("run", other, "--engine", "compiled", "-q", "-o", runs[-1], *QUICK)
-    assert proc.returncode == 0, proc.stderr
-    attribution = tmp / "attr.json"
-    assert mbobench("attribute", data, "-q", "-o", attribution, *QUICK).returncode == 0
+    runs = [DATA / f"report-{name}.json" for name in ("run0", "run1", "other")]
+    attribution = DATA / "report-attribution.json"
     profiles = tmp / "profiles" / "baseline"
     profiles.mkdir(parents=True)
     shares = {"queue": 0.3, "lock": 0.25, "allocation": 0.2, "dispatch": 0.05, "book": 0.2}
@@ -50,7 +37,7 @@ def test_report_holds_every_section(report):
     for title in (
         "Throughput against the reading ceiling",
         "The plan, phase by phase",
-        "Where the baseline's time goes",
+        "Where the baseline design's time goes",
         "Across commits",
         "Machine and commit",
     ):
@@ -65,7 +52,7 @@ def test_report_holds_every_section(report):
     assert (report.parent / "report-images" / "history.png").stat().st_size > 1000
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (.ci/run installs Debian's)")
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (apt-get install chromium)")
 def test_report_renders_in_a_browser(report, tmp_path):
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run",

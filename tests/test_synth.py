@@ -24,7 +24,8 @@ from engines.events import (
     TRADE,
     UNDEF_PRICE,
 )
-from harness.datasets.synth import TICK, flow_stats, synthesize
+from harness.datasets.flowstats import flow_stats
+from harness.datasets.synth import TICK, synthesize
 from harness.dbn.reader import Reader, read_records
 
 EVENTS = 200_000
@@ -193,7 +194,7 @@ def test_a_strict_book_rebuilds_the_flow(synthetic):
 
 
 def test_flow_stats_of_nothing():
-    stats = flow_stats(np.empty(0, MBO_DTYPE))
+    stats = flow_stats(np.empty(0, MBO_DTYPE), TICK)
     assert stats["share_A"] == 0 and stats["add_median"] == 0
 
 

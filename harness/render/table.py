@@ -48,9 +48,10 @@ def attribution_table(attribution):
     """The attribution of one file as a rich table."""
     from harness.results.attribution import PLAN_SHARE
 
-    table = Table(title=f"where the baseline's time goes: {attribution.file} "
-                  f"({attribution.events:,} events)", title_justify="left")  # fmt: skip
-    for name in ("cost", "ns/event", "95% interval", "share of baseline", "plan expected"):
+    table = Table(title=f"where the baseline design's time goes: {attribution.file} "
+                  f"({attribution.events:,} events)", title_justify="left",
+                  caption_justify="left")  # fmt: skip
+    for name in ("cost", "ns/event", "95% interval", "share of all-on", "plan expected"):
         table.add_column(name, justify="left" if name == "cost" else "right")
 
     def add(name, fig, plan=""):
@@ -61,7 +62,9 @@ def attribution_table(attribution):
         low, high = PLAN_SHARE[cost]
         add(cost, fig, f"{low:.0%}" if low == high else f"{low:.0%}-{high:.0%}")
     add("remainder (book, strategies, fills, reading)", attribution.remainder)
-    add("total (all four on)", attribution.total, "")
+    add("total (switches:queue+lock+alloc+dispatch, all four on)", attribution.total, "")
+    if attribution.baseline is not None:
+        add("engines/baseline.py, in the same run", attribution.baseline, "")
     big = {pair: fig for pair, fig in attribution.interactions.items()
            if abs(fig.ns) > 0.02 * attribution.total.ns}  # fmt: skip
     if big:

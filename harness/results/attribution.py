@@ -8,6 +8,10 @@ measured total. T(none) is the remainder that none of the four explains: book, s
 fills and reading. A pair's interaction (T(S+a+b) - T(S+a) - T(S+b) + T(S), averaged the same
 way) is what the split hides when two costs are not independent.
 
+T(all) is the configurable engine with all four costs on, the baseline's design; `mbobench
+attribute` measures `engines/baseline.py` in the same run, and the attribution shows it beside
+T(all), so that a reader sees how closely the two agree.
+
 Confidence intervals: the pyperf values of every combination are resampled (bootstrap) and the
 whole computation repeated; the 2.5th and 97.5th percentiles bound each figure.
 """
@@ -22,7 +26,7 @@ from math import factorial
 from engines import SWITCHES as COSTS
 from engines import switch_label
 from harness.errors import InputError
-from harness.results.resultfile import Result
+from harness.results.resultfile import BASELINE, Result
 
 # The plan's expected share of the baseline's time, per cost (low, high).
 PLAN_SHARE = {"queue": (0.30, 0.40), "lock": (0.20, 0.30), "alloc": (0.20, 0.20),
@@ -46,8 +50,9 @@ class Figure:
 class Attribution:
     file: str
     events: int
-    total: Figure  # all four on: the baseline's design
+    total: Figure  # all four on: the baseline's design, in the configurable engine
     remainder: Figure  # all four off
+    baseline: Figure | None = None  # engines/baseline.py itself, when measured in the same run
     parts: dict[str, Figure] = field(default_factory=dict)
     interactions: dict[tuple[str, str], Figure] = field(default_factory=dict)
 
@@ -124,6 +129,11 @@ def _attribute_file(result: Result, file: str, rounds: int, seed: int) -> Attrib
         out.parts[cost] = _figure(value, boot_parts[cost])
     for pair, value in interactions(point).items():
         out.interactions[pair] = _figure(value, boot_pairs[pair])
+    baseline = result.row(file, BASELINE)
+    if baseline is not None and baseline.digest_ok is not False:
+        values = [v / baseline.events * 1e9 for v in baseline.values_s]
+        boot = [sum(rng.choices(values, k=len(values))) / len(values) for _ in range(rounds)]
+        out.baseline = _figure(sum(values) / len(values), boot)
     return out
 
 

@@ -1,4 +1,4 @@
-"""Two result files to per-engine changes in events/s, with pyperf's significance test.
+"""Two result files to per-engine changes in events/s, with Welch's significance test.
 
 No printing here: `cli` renders the changes as a rich table or markdown. Two results compare
 only when they measured the same files (same name and SHA-256) with the same engines.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.errors import InputError
+from harness.results import stats
 from harness.results.resultfile import Result, Row
 
 
@@ -20,7 +21,7 @@ class Change:
     engine: str
     old: Row
     new: Row
-    significant: bool  # pyperf's two-sample t-test at 95%
+    significant: bool  # Welch's two-sample t-test at 95% (harness.results.stats)
     t_score: float
 
     @property
@@ -31,8 +32,6 @@ class Change:
 
 def compare(old: Result, new: Result) -> list[Change]:
     """Per (file, engine) of the new result, its change from the old one."""
-    from pyperf._utils import is_significant  # pyperf's own test, as `compare_to` uses it
-
     old_keys = {(r.file, r.engine) for r in old.rows}
     new_keys = {(r.file, r.engine) for r in new.rows}
     if old_keys != new_keys:
@@ -49,7 +48,7 @@ def compare(old: Result, new: Result) -> list[Change]:
             raise InputError(f"{old.path} and {new.path}: {row.file} is not the same file in both "
                              "(SHA-256 or event count differ)")  # fmt: skip
         if len(before.values_s) > 1 and len(row.values_s) > 1:
-            significant, t_score = is_significant(before.values_s, row.values_s)
+            significant, t_score = stats.significant(before.values_s, row.values_s)
         else:
             significant, t_score = False, 0.0  # one value each: no test is possible
         changes.append(Change(row.file, row.engine, before, row, bool(significant), t_score))
