@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="make a cancel or modify of an unknown order id an error",
     )
+    run.add_argument("--reference", metavar="ENGINE",
+                     help="the engine whose digest every other must equal (default: baseline "
+                     "when measured, else the first engine)")  # fmt: skip
+    run.add_argument("--commit", help="the commit of the engines under test, recorded in the "
+                     "result (default: the working directory's git HEAD)")  # fmt: skip
     run.add_argument("--fast", action="store_true", help="pyperf's fast preset")
     run.add_argument("--rigorous", action="store_true", help="pyperf's rigorous preset")
     run.add_argument("--processes", type=_positive, help="pyperf worker processes per engine")
@@ -105,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     attr.add_argument("--force", action="store_true", help="replace an existing result file")
     attr.add_argument("--config", type=Path, help="a TOML settings file ([tool.mbobench])")
     attr.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    attr.set_defaults(func=commands.cmd_attribute, strict=False, engine=None)
+    attr.set_defaults(func=commands.cmd_attribute, strict=False, engine=None, reference=None,
+                      commit=None)  # fmt: skip
 
     once = subcommands.add_parser(
         "once",

@@ -40,7 +40,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     preset = "fast" if args.fast else "rigorous" if args.rigorous else config["preset"]
     settings = Settings(preset=preset, processes=args.processes or config["processes"] or None,
                         values=args.values or config["values"] or None, loops=args.loops,
-                        strict=args.strict, chunk_records=config["chunk_records"])  # fmt: skip
+                        strict=args.strict, chunk_records=config["chunk_records"],
+                        reference=args.reference or config["reference"] or None,
+                        commit=args.commit)  # fmt: skip
     out = args.output or Path("reports") / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"
     if out.exists() and not args.force:
         raise InputError(f"{out}: already exists (use --force to replace it)")

@@ -1,18 +1,31 @@
 """A command engine for the tests: mbobench's lockless engine, run as a program of its own.
 
-python cmd_engine.py FILE [--fail | --garbage]
+python cmd_engine.py FILE [--fail | --garbage | --passes N [--unsteady]]
+
+With --passes it speaks the per-pass protocol: N passes, a JSON line after each with its own
+elapsed nanoseconds; --unsteady makes the second pass compute another digest.
 """
 
 import json
 import sys
+import time
 
 from engines.lockless import LocklessEngine
 from harness.dbn.reader import Reader
 
 if "--fail" in sys.argv:
     sys.exit("cannot open the market")
-result = LocklessEngine().run(Reader(sys.argv[1]))
-if "--garbage" in sys.argv:
-    print("done, thanks")
-else:
-    print(json.dumps({"events": result.events, "digest": result.digest}))
+passes = int(sys.argv[sys.argv.index("--passes") + 1]) if "--passes" in sys.argv else 0
+for i in range(max(passes, 1)):
+    start = time.perf_counter_ns()
+    result = LocklessEngine().run(Reader(sys.argv[1]))
+    elapsed_ns = time.perf_counter_ns() - start
+    if "--garbage" in sys.argv:
+        print("done, thanks")
+        continue
+    line = {"events": result.events, "digest": result.digest, "fills": result.fills}
+    if passes:
+        line["elapsed_ns"] = elapsed_ns
+        if "--unsteady" in sys.argv and i == 1:
+            line["digest"] = "0" * 16
+    print(json.dumps(line), flush=True)

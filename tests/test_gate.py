@@ -151,3 +151,57 @@ def test_broken_command_engines(results, tmp_path, extra, says):
                     "--processes", "1", "--values", "1", "--loops", "1", "-o", out)  # fmt: skip
     assert_one_line_error(proc, says)
     assert not out.exists()
+
+
+def test_per_pass_command_engine_is_timed_per_pass(results, tmp_path):
+    out = tmp_path / "passes.json"
+    proc = mbobench("run", results["tmp"] / "other.dbn", "--engine", "baseline", "--engine",
+                    cmd("--passes", "{passes}"), "-q", "--processes", "2", "--values", "3",
+                    "-o", out)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    row = next(r for r in load_result(out).rows if r.engine.startswith("cmd:"))
+    # 2 processes of 3 values each, one pass a value; the warm-up pass kept apart, as pyperf does
+    assert len(row.values_s) == 6 and row.digest_ok is True and row.fills is not None
+    bench = next(b for b in load_result(out).suite.get_benchmarks() if b.get_name() == row.name)
+    assert [run.warmups[0][0] for run in bench.get_runs()] == [1, 1]
+    assert row.startup_s is None  # nothing but the passes is in the values
+    assert 0 < row.mean_s < 10 and row.peak_rss > 10_000_000
+    stats = subprocess.run([sys.executable, "-m", "pyperf", "stats", str(out)],
+                           capture_output=True, text=True)  # fmt: skip
+    assert stats.returncode == 0 and "Number of benchmarks: 3" in stats.stdout
+
+
+def test_per_pass_engine_whose_passes_disagree(results, tmp_path):
+    out = tmp_path / "passes.json"
+    proc = mbobench("run", results["tmp"] / "other.dbn", "--engine",
+                    cmd("--passes", "{passes}", "--unsteady"), "-q", "--processes", "1",
+                    "--values", "2", "-o", out)  # fmt: skip
+    assert_one_line_error(proc, "different digests")
+    assert not out.exists()
+
+
+def test_reference_engine_replaces_the_baseline(results, tmp_path):
+    out = tmp_path / "ref.json"
+    proc = mbobench("run", results["tmp"] / "other.dbn", "--engine", "lockless", "--engine",
+                    cmd("--passes", "{passes}"), "--reference", "lockless", "-q", "--processes",
+                    "1", "--values", "1", "--loops", "1", "-o", out)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "x lockless" in proc.stdout and "x baseline" not in proc.stdout
+    rows = load_result(out).rows
+    assert [r.digest_ok for r in rows] == [None, True, True]
+    assert {r.reference for r in rows} == {"lockless"}
+    bench = load_result(out).suite.get_benchmarks()[0]  # the ceiling carries the run's metadata
+    assert bench.get_metadata()["mbobench_reference"] == "lockless"
+    assert len(bench.get_metadata()["mbobench_sha256"]) == 64
+    assert bench.get_metadata()["mbobench_engine_commit"]  # the tests run in a git checkout
+    missing = mbobench("run", results["tmp"] / "other.dbn", "--engine", "lockless",
+                       "--reference", "baseline", "-q", "-o", tmp_path / "x.json")  # fmt: skip
+    assert_one_line_error(missing, "reference engine 'baseline' is not among")
+
+
+def test_a_suite_of_one_user_engine_needs_no_baseline(results, tmp_path):
+    out = tmp_path / "mine.json"
+    proc = mbobench("run", results["tmp"] / "other.dbn", "--engine", cmd("--passes", "{passes}"),
+                    "-q", "--processes", "1", "--values", "1", "-o", out)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert [r.digest_ok for r in load_result(out).rows] == [None, True]

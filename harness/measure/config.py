@@ -22,6 +22,7 @@ KEYS: dict[str, tuple[type, object]] = {
     "preset": (str, "default"),  # pyperf's: "fast", "default" or "rigorous"
     "processes": (int, 0),  # pyperf worker processes (0: the preset's)
     "values": (int, 0),  # pyperf values per process (0: the preset's)
+    "reference": (str, ""),  # the engine every digest must equal ("": baseline, else the first)
     "thresholds": (dict, {}),  # what `mbobench check` gates on: see harness/results/gate.py
 }
 

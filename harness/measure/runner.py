@@ -22,6 +22,7 @@ from pathlib import Path
 from harness.atomicfile import replaced
 from harness.dbn.reader import DEFAULT_CHUNK_RECORDS, Reader
 from harness.errors import InputError
+from harness.measure import processes, rust
 from harness.results.resultfile import BASELINE, CEILING, events_of, run_value
 
 ERROR_PREFIX = "mbobench-error: "  # how a worker reports a user's mistake to the parent
@@ -41,6 +42,20 @@ class Settings:
     loops: int | None = None  # pyperf --loops (None: calibrated)
     strict: bool = False
     chunk_records: int = DEFAULT_CHUNK_RECORDS
+    reference: str | None = None  # the engine whose digest every other must equal
+    commit: str | None = None  # the commit of the engines under test (None: the working dir's)
+
+    def counts(self) -> tuple[int, int]:
+        """Processes and values per process, as pyperf's presets make them from mbobench's
+        defaults (for engines that mbobench times itself, as pyperf would)."""
+        from harness.measure.worker import DEFAULT_PROCESSES, DEFAULT_VALUES
+
+        processes, values = DEFAULT_PROCESSES, DEFAULT_VALUES
+        if self.preset == "rigorous":
+            processes *= 2
+        elif self.preset == "fast":
+            processes, values = max(processes // 2, 3), max(values * 2 // 3, 2)
+        return self.processes or processes, self.values or values
 
     def pyperf_args(self) -> list[str]:
         args = {"fast": ["--fast"], "rigorous": ["--rigorous"]}.get(self.preset, [])
@@ -61,21 +76,28 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
     import pyperf
 
     for spec in engines:  # fail before measuring anything
-        if not spec.startswith("cmd:"):
+        if spec.startswith("rust:"):
+            rust.binary()  # built now (once per source), or ToolMissing without cargo
+        elif not spec.startswith("cmd:"):
             load_engine_or_fail(spec)
-    commit = _commit()
+    reference = settings.reference or (BASELINE if BASELINE in engines else engines[0])
+    if reference not in engines:
+        raise InputError(f"the reference engine {reference!r} is not among those measured "
+                         f"({', '.join(engines)})")  # fmt: skip
+    run_metadata = _run_metadata(settings, reference)
     benchmarks = []
     with tempfile.TemporaryDirectory(prefix="mbobench-") as tmp:
         for path in files:
             Reader(path)  # a bad file is reported before anything runs
-            sha = sha256_of(path)
+            file_metadata = {"mbobench_sha256": sha256_of(path), "mbobench_file": str(path),
+                             **run_metadata}  # fmt: skip
             part_benchmarks = []
             # The ceiling is measured first and again last, as one benchmark: on a machine whose
             # speed drifts during a run, the engines measured in between are compared with its
             # mean speed over the run, not with its first minute.
             for step, engine in enumerate([CEILING, *engines, CEILING]):
                 again = step > 0 and engine == CEILING
-                name = f"{path.name}/{_short(engine)}"
+                name = f"{path.name}/{engine}"
                 done = on_start(name + (" (again)" if again else "")) if on_start else None
                 part = Path(tmp) / f"{len(benchmarks)}-{step}.json"
                 bench = _measure(path, engine, name, part, settings)
@@ -83,15 +105,33 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
                     done()
                 if again:
                     part_benchmarks[0].add_runs(bench)
-                    continue
-                extra = {"mbobench_sha256": sha, "mbobench_file": str(path)}
-                if commit:
-                    extra["mbobench_commit"] = commit
-                bench.update_metadata(extra)
-                part_benchmarks.append(bench)
-            _annotate(part_benchmarks)
+                else:
+                    part_benchmarks.append(bench)
+            for bench in part_benchmarks:  # every run of every benchmark: the same run metadata
+                bench.update_metadata(file_metadata)
+            _annotate(part_benchmarks, reference)
             benchmarks += part_benchmarks
     return pyperf.BenchmarkSuite(benchmarks)
+
+
+def _run_metadata(settings: Settings, reference: str) -> dict:
+    """What every benchmark of a run carries: mbobench's version and commit, the commit of the
+    engines under test, the reference engine, the preset."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        own_version = version("mbobench")
+    except PackageNotFoundError:
+        own_version = "unknown"
+    metadata = {"mbobench_version": own_version, "mbobench_reference": reference,
+                "mbobench_preset": settings.preset}  # fmt: skip
+    own = _commit(Path(__file__).resolve().parent)
+    under_test = settings.commit or _commit(Path.cwd())
+    if own:
+        metadata["mbobench_commit"] = own
+    if under_test:
+        metadata["mbobench_engine_commit"] = under_test
+    return metadata
 
 
 def load_engine_or_fail(spec: str):
@@ -108,26 +148,28 @@ def load_engine_or_fail(spec: str):
 def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings):
     import pyperf
 
-    if engine.startswith("cmd:"):
+    if engine.startswith(("cmd:", "rust:")):
         from harness.measure.command import measure_command
 
-        return measure_command(engine[4:], path, label, part, settings)
+        template = rust.template(engine[5:], settings.strict) if engine.startswith(
+            "rust:") else engine[4:]  # fmt: skip
+        return measure_command(template, path, label, part, settings, name=engine)
     cmd = [sys.executable, "-m", "harness.measure.worker", "--engine", engine, "--input", str(path),
            "--name", label, "--chunk-records", str(settings.chunk_records), "--quiet",
            "-o", str(part), *settings.pyperf_args()]  # fmt: skip
     if settings.strict:
         cmd.append("--strict")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=_worker_env())
+    proc = processes.run(cmd, env=_worker_env())
     if proc.returncode != 0:
         raise InputError(_worker_error(proc.stderr, f"{label}: the benchmark failed"))
     return pyperf.Benchmark.load(str(part))
 
 
-def _annotate(benchmarks: list) -> None:
-    """Per benchmark: its digest and whether it is the baseline's; events; the ceiling; memory."""
+def _annotate(benchmarks: list, reference_engine: str) -> None:
+    """Per benchmark: its digest and whether it is the reference's; events; the ceiling; memory."""
     ceiling = next(b for b in benchmarks if b.get_metadata()["mbobench_engine"] == CEILING)
     baseline = next((b for b in benchmarks
-                     if b.get_metadata()["mbobench_engine"] == BASELINE), None)  # fmt: skip
+                     if b.get_metadata()["mbobench_engine"] == reference_engine), None)  # fmt: skip
     reference = run_value(baseline, "mbobench_digest") if baseline else None
     ceiling_eps = events_of(ceiling) / ceiling.mean()
     for bench in benchmarks:
@@ -204,21 +246,17 @@ def _worker_env() -> dict:
     compilation in their peak memory), then a user's modules from the working directory."""
     env = dict(os.environ)
     env["PYTHONSAFEPATH"] = "1"  # `python -m` would put the working directory first
-    here = str(Path(__file__).resolve().parent.parent)
+    here = str(Path(__file__).resolve().parents[2])  # the folder that holds harness/
     paths = [here, os.getcwd()] + env.get("PYTHONPATH", "").split(os.pathsep)
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     return env
 
 
-def _short(engine: str) -> str:
-    return engine.split(":")[-1] if not engine.startswith("cmd:") else engine
-
-
-def _commit() -> str | None:
+def _commit(folder: Path) -> str | None:
+    """The commit checked out in the git repository that holds `folder`, if any."""
     try:
-        here = Path(__file__).resolve().parent
         proc = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True,
-                              text=True, cwd=here, timeout=10)  # fmt: skip
+                              text=True, cwd=folder, timeout=10)  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):
         return None
     return proc.stdout.strip() or None if proc.returncode == 0 else None

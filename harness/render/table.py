@@ -18,7 +18,9 @@ def run_table(result: Result) -> Table:
     table.add_column("events/s", justify="right", style="cyan")
     table.add_column("± rsd", justify="right")
     table.add_column("x ceiling", justify="right")
-    table.add_column("x baseline", justify="right")
+    references = sorted({r.reference for r in result.rows})
+    table.add_column(f"x {references[0]}" if len(references) == 1 else "x reference",
+                     justify="right")  # fmt: skip
     table.add_column("peak MB", justify="right")
     table.add_column("digest")
     compiled = []

@@ -48,7 +48,8 @@ class Row:
     startup_s: float | None = None  # a command engine's process start, timed apart
     unknown_orders: int | None = None
     fills: int | None = None
-    baseline_events_per_s: float | None = None
+    baseline_events_per_s: float | None = None  # the reference engine's, on the same file
+    reference: str = BASELINE  # the engine whose digest this one's is held against
 
     @property
     def events_per_s(self) -> float:
@@ -122,9 +123,10 @@ def load_result(path: Path) -> Result:
             startup_s=meta.get("mbobench_startup_seconds"),
             unknown_orders=run_value(bench, "mbobench_unknown_orders"),
             fills=run_value(bench, "mbobench_fills"),
+            reference=meta.get("mbobench_reference", BASELINE),
         ))  # fmt: skip
     for row in rows:
-        base = next((r for r in rows if r.file == row.file and r.engine == BASELINE), None)
+        base = next((r for r in rows if r.file == row.file and r.engine == row.reference), None)
         if base is not None:
             row.baseline_events_per_s = base.events_per_s
     return Result(path, suite, rows)
