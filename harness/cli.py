@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="split the baseline's time among queue, lock, allocation and dispatch (16 runs)",
     )
     attr.add_argument("file", nargs="?", type=Path, help="a DBN MBO file (default: embedded)")
+    attr.add_argument("--engine", dest="family", default="switches", metavar="FAMILY",
+                      help="whose switches: 'switches' (the Python engine), 'rust', or a "
+                      "'cmd:...' template with {queue} {lock} {alloc} {dispatch}, each "
+                      "replaced by on or off")  # fmt: skip
     attr.add_argument(
         "--from",
         dest="result",

@@ -42,7 +42,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                         values=args.values or config["values"] or None, loops=args.loops,
                         strict=args.strict, chunk_records=config["chunk_records"],
                         reference=args.reference or config["reference"] or None,
-                        commit=args.commit)  # fmt: skip
+                        commit=args.commit, switches=getattr(args, "switches", {}))  # fmt: skip
     out = args.output or Path("reports") / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"
     if out.exists() and not args.force:
         raise InputError(f"{out}: already exists (use --force to replace it)")
@@ -84,15 +84,20 @@ def _console_out():
 
 
 def cmd_attribute(args: argparse.Namespace) -> int:
+    from engines import switch_label
     from harness.render.table import attribution_table
-    from harness.results.attribution import ENGINES, attribute
+    from harness.results.attribution import BASELINES, attribute, family_engines
     from harness.results.resultfile import load_result
 
     if args.result:
         result = load_result(args.result)
     else:
         out = args.output or Path("reports") / f"attribution-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        args.engine = ["baseline", *ENGINES]  # the baseline itself, beside its all-on twin
+        members = family_engines(args.family)
+        baseline = BASELINES.get(args.family)  # the engine itself, beside its all-on twin
+        args.engine = [baseline, *members] if baseline else list(members)
+        args.switches = {spec: (args.family, switch_label(kept)) for spec, kept in members.items()}
+        args.reference = baseline or next(iter(members))
         args.output = out
         status = cmd_run(args)
         if status:
@@ -165,7 +170,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     import json
 
     from harness.render.report import build, write
-    from harness.results.attribution import ENGINES as SWITCH_ENGINES
+    from harness.results.attribution import families
     from harness.results.resultfile import load_result
 
     paths = args.results or sorted(Path("reports").glob("*.json"))
@@ -176,11 +181,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         results.append(load_result(path))
     if not results:
         raise InputError("no result files given, and none under reports/ (run mbobench run)")
-    attributions = [r for r in results if any(row.engine in SWITCH_ENGINES for row in r.rows)]
+    attributions = [r for r in results if families(r)]
     runs = [r for r in results if r not in attributions]
     if not runs:
         raise InputError("only attribution results given: the report needs a run result too")
-    attribution = max(attributions, key=lambda r: r.path.stat().st_mtime) if attributions else None
+    newest: dict[str, object] = {}  # per family of engines, its newest attribution
+    for result in sorted(attributions, key=lambda r: r.path.stat().st_mtime):
+        newest.update(dict.fromkeys(families(result), result))
     profiles = []
     for summary in sorted(Path(args.profiles).glob("*/summary-*.json")):
         try:
@@ -188,7 +195,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         except (OSError, json.JSONDecodeError) as exc:
             raise InputError(f"{summary}: not a readable profile summary ({exc})") from None
     out = args.output or Path("reports") / "report.html"
-    html_path, md_path = write(build(runs, attribution, profiles), out, "mbobench report")
+    chosen = [r for r in attributions if any(r is n for n in newest.values())]
+    html_path, md_path = write(build(runs, chosen, profiles), out, "mbobench report")
     print(html_path)
     print(md_path)
     return 0

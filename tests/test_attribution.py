@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import itertools
+import sys
 
 import pytest
 from conftest import ROOT
-from test_bad_input import QUICK
+from test_bad_input import QUICK, assert_one_line_error
 from test_gate import mbobench
 
 from harness.measure.profiling import summarize_collapsed
-from harness.results.attribution import COSTS, ENGINES, SUBSETS, interactions, shapley
+from harness.results.attribution import (
+    COSTS,
+    ENGINES,
+    SUBSETS,
+    attribute,
+    interactions,
+    shapley,
+)
 from harness.results.categories import categorize
 from harness.results.resultfile import load_result
 
@@ -46,7 +54,7 @@ def test_attribute_on_a_small_file(tmp_path):
     proc = mbobench("attribute", data, "-q", "-o", out, *QUICK)
     assert proc.returncode == 0, proc.stderr
     assert "where the baseline design's time goes" in proc.stdout and "remainder" in proc.stdout
-    assert "engines/baseline.py, in the same run" in proc.stdout  # beside its all-on twin
+    assert "baseline, in the same run" in proc.stdout  # beside its all-on twin
     result = load_result(out)
     assert {r.engine for r in result.rows} == {"ceiling", "baseline", *ENGINES}
     again = mbobench("attribute", "--from", out)
@@ -74,3 +82,26 @@ def test_generated_loop_lines_carry_their_cost():
     source = load_engine("switches:queue+lock+alloc+dispatch").source.splitlines()
     line = next(i for i, text in enumerate(source, 1) if "heappop" in text)
     assert categorize([("loop", "<mbobench switches:queue+lock+alloc+dispatch>", line)]) == "queue"
+
+
+def test_attribute_a_command_engine_with_switches(tmp_path):
+    from harness.datasets.synth import synthesize
+
+    data = synthesize(tmp_path / "a.dbn", 2_000, seed=8)
+    program = f"{sys.executable} {ROOT / 'tests' / 'cmd_engine.py'}"
+    family = (f"cmd:{program} {{file}} --passes {{passes}} --queue {{queue}} --lock {{lock}} "
+              "--alloc {alloc} --dispatch {dispatch}")  # fmt: skip
+    out = tmp_path / "attr.json"
+    proc = mbobench("attribute", data, "--engine", family, "-q", "--processes", "1",
+                    "--values", "2", "-o", out)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = load_result(out)
+    assert len({r.switches for r in result.rows if r.family == family}) == 16
+    assert all(r.digest_ok for r in result.rows if r.family)  # all 16 compute the same
+    (attribution,) = attribute(result, rounds=50)
+    assert attribution.family == family and set(attribution.parts) == set(COSTS)
+    assert sum(f.ns for f in attribution.parts.values()) == pytest.approx(
+        attribution.total.ns - attribution.remainder.ns
+    )
+    bad = mbobench("attribute", data, "--engine", "cmd:./x {file}", "-q")
+    assert_one_line_error(bad, "has no switches to attribute")

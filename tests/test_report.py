@@ -37,7 +37,7 @@ def test_report_holds_every_section(report):
     for title in (
         "Throughput against the reading ceiling",
         "The plan, phase by phase",
-        "Where the baseline design's time goes",
+        "Where the baseline design's time goes (Python)",
         "Across commits",
         "Machine and commit",
     ):

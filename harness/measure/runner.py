@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.atomicfile import replaced
@@ -25,6 +25,8 @@ from harness.errors import InputError
 from harness.measure import processes, rust
 from harness.results.resultfile import BASELINE, CEILING, events_of, run_value
 
+DEFAULT_PROCESSES = 3  # mbobench's default preset; pyperf's --fast / --rigorous still apply
+DEFAULT_VALUES = 3
 ERROR_PREFIX = "mbobench-error: "  # how a worker reports a user's mistake to the parent
 # pyperf gives its workers a minimal environment: these variables pass through.
 INHERITED = ("PYTHONPATH", "PYTHONSAFEPATH", "MBOBENCH_BATCH", "MBOBENCH_CACHE",
@@ -44,12 +46,12 @@ class Settings:
     chunk_records: int = DEFAULT_CHUNK_RECORDS
     reference: str | None = None  # the engine whose digest every other must equal
     commit: str | None = None  # the commit of the engines under test (None: the working dir's)
+    # engine -> (family, label) of the switch configurations an attribution measures
+    switches: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def counts(self) -> tuple[int, int]:
         """Processes and values per process, as pyperf's presets make them from mbobench's
         defaults (for engines that mbobench times itself, as pyperf would)."""
-        from harness.measure.worker import DEFAULT_PROCESSES, DEFAULT_VALUES
-
         processes, values = DEFAULT_PROCESSES, DEFAULT_VALUES
         if self.preset == "rigorous":
             processes *= 2
@@ -101,6 +103,9 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
                 done = on_start(name + (" (again)" if again else "")) if on_start else None
                 part = Path(tmp) / f"{len(benchmarks)}-{step}.json"
                 bench = _measure(path, engine, name, part, settings)
+                if engine in settings.switches:
+                    family, label = settings.switches[engine]
+                    bench.update_metadata({"mbobench_family": family, "mbobench_switches": label})
                 if done:
                     done()
                 if again:

@@ -15,9 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULT_PROCESSES = 3  # mbobench's default preset; pyperf's --fast / --rigorous still apply
-DEFAULT_VALUES = 3
-
 
 def pass_args(cmd: list[str], args) -> None:
     """pyperf's hook: our own options, handed on to each worker's command line."""
@@ -39,6 +36,8 @@ def time_passes(loops: int, job) -> float:
 
 def main() -> None:
     import pyperf
+
+    from harness.measure.runner import DEFAULT_PROCESSES, DEFAULT_VALUES
 
     runner = pyperf.Runner(
         processes=DEFAULT_PROCESSES,

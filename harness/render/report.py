@@ -26,11 +26,11 @@ COLORS = {"queue": "#d62728", "lock": "#ff7f0e", "alloc": "#9467bd", "allocation
           "remainder": "#1f77b4"}  # fmt: skip
 
 
-def build(runs: list[Result], attribution: Result | None, profiles: list[dict]) -> tuple:
+def build(runs: list[Result], attributions: list[Result], profiles: list[dict]) -> tuple:
     """The report's sections: a list of (title, html body, markdown body, images)."""
     current, sources = _newest_per_file(runs)  # sources[0] is the newest result
     sections = [_throughput(current, sources), _phases(current)]
-    if attribution is not None:
+    for attribution in attributions:
         sections.append(_attribution(attribution, profiles))
     history = _same_file(runs)
     if len(history) > 1:
@@ -144,11 +144,15 @@ def _phases(result: Result):
 
 
 def _attribution(result: Result, profiles: list[dict]):
-    from harness.results.attribution import PLAN_SHARE, attribute
+    from harness.results.attribution import BASELINES, PLAN_SHARE, attribute
 
     head = ["file", "cost", "ns/event", "95% interval", "share of all-on", "plan expected"]
     rows, images = [], []
-    for a in attribute(result):
+    found = attribute(result)
+    family = found[0].family
+    native = family != "switches"  # a Rust or command family: its profiles are perf's
+    profiles = [p for p in profiles if p["engine"].startswith(("rust:", "cmd:")) == native]
+    for a in found:
         for cost, fig in a.parts.items():
             low, high = PLAN_SHARE[cost]
             rows.append([a.file, cost, f"{fig.ns:,.0f}", f"{fig.low:,.0f} .. {fig.high:,.0f}",
@@ -157,18 +161,20 @@ def _attribution(result: Result, profiles: list[dict]):
         rows.append([a.file, "remainder", f"{a.remainder.ns:,.0f}",
                      f"{a.remainder.low:,.0f} .. {a.remainder.high:,.0f}",
                      f"{a.share(a.remainder.ns):.1%}", ""])  # fmt: skip
-        for name, fig in (("total: all four on", a.total), ("engines/baseline.py", a.baseline)):
+        for name, fig in (("total: all four on", a.total), (BASELINES.get(a.family), a.baseline)):
             if fig is not None:  # the baseline itself, measured in the same run, beside its twin
                 rows.append([a.file, name, f"{fig.ns:,.0f}", f"{fig.low:,.0f} .. {fig.high:,.0f}",
                              f"{a.share(fig.ns):.1%}", ""])  # fmt: skip
-        images.append((f"attribution-{len(images)}", _stacked(a, profiles)))
+        images.append((f"attribution-{a.family.split(':')[0]}-{len(images)}",
+                       _stacked(a, profiles)))  # fmt: skip
     profile_rows = [[p["engine"], p["profiler"], _profile_shares(p)] for p in profiles]
     body = _html_table(head, rows)
     md = markdown.table(head, rows)
     if profile_rows:
         body += "<h3>Profiles</h3>" + _html_table(["engine", "profiler", "shares"], profile_rows)
         md += "\n### Profiles\n\n" + markdown.table(["engine", "profiler", "shares"], profile_rows)
-    return ("Where the baseline design's time goes", body, md, images)
+    title = {"switches": "Python", "rust": "Rust"}.get(family, family)
+    return (f"Where the baseline design's time goes ({title})", body, md, images)
 
 
 def _profile_shares(p: dict) -> str:

@@ -48,9 +48,10 @@ def run_table(result: Result) -> Table:
 
 def attribution_table(attribution):
     """The attribution of one file as a rich table."""
-    from harness.results.attribution import PLAN_SHARE
+    from harness.results.attribution import BASELINES, PLAN_SHARE
 
-    table = Table(title=f"where the baseline design's time goes: {attribution.file} "
+    table = Table(title=f"where the baseline design's time goes ({attribution.family}): "
+                  f"{attribution.file} "
                   f"({attribution.events:,} events)", title_justify="left",
                   caption_justify="left")  # fmt: skip
     for name in ("cost", "ns/event", "95% interval", "share of all-on", "plan expected"):
@@ -66,7 +67,7 @@ def attribution_table(attribution):
     add("remainder (book, strategies, fills, reading)", attribution.remainder)
     add("total (switches:queue+lock+alloc+dispatch, all four on)", attribution.total, "")
     if attribution.baseline is not None:
-        add("engines/baseline.py, in the same run", attribution.baseline, "")
+        add(f"{BASELINES[attribution.family]}, in the same run", attribution.baseline, "")
     big = {pair: fig for pair, fig in attribution.interactions.items()
            if abs(fig.ns) > 0.02 * attribution.total.ns}  # fmt: skip
     if big:

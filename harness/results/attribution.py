@@ -26,7 +26,7 @@ from math import factorial
 from engines import SWITCHES as COSTS
 from engines import switch_label
 from harness.errors import InputError
-from harness.results.resultfile import BASELINE, Result
+from harness.results.resultfile import BASELINE, Result, Row
 
 # The plan's expected share of the baseline's time, per cost (low, high).
 PLAN_SHARE = {"queue": (0.30, 0.40), "lock": (0.20, 0.30), "alloc": (0.20, 0.20),
@@ -35,6 +35,30 @@ PLAN_SHARE = {"queue": (0.30, 0.40), "lock": (0.20, 0.30), "alloc": (0.20, 0.20)
 
 SUBSETS = [frozenset(c) for k in range(5) for c in itertools.combinations(COSTS, k)]
 ENGINES = [f"switches:{switch_label(s)}" for s in SUBSETS]
+# A command engine's template names its switches with these, each replaced by "on" or "off".
+PLACEHOLDERS = {"queue": "{queue}", "lock": "{lock}", "alloc": "{alloc}", "dispatch": "{dispatch}"}
+# The engine each family's all-on configuration stands for, measured beside it when it exists.
+BASELINES = {"switches": BASELINE, "rust": "rust:baseline"}
+
+
+def family_engines(family: str) -> dict[str, frozenset[str]]:
+    """The 16 engines of a family of switch configurations, each with the costs it keeps:
+    "switches" (the Python engine), "rust" (the Rust crate), or a `cmd:` template in which
+    {queue}, {lock}, {alloc} and {dispatch} stand for "on" or "off"."""
+    if family in ("switches", "rust"):
+        return {f"{family}:{switch_label(s)}": s for s in SUBSETS}
+    if family.startswith("cmd:") and all(p in family for p in PLACEHOLDERS.values()):
+        engines = {}
+        for subset in SUBSETS:
+            spec = family
+            for cost, placeholder in PLACEHOLDERS.items():
+                spec = spec.replace(placeholder, "on" if cost in subset else "off")
+            engines[spec] = subset
+        return engines
+    raise InputError(
+        f"{family!r} has no switches to attribute: name 'switches' (Python), 'rust', "
+        "or a cmd: engine whose template has {queue} {lock} {alloc} {dispatch}"
+    )
 
 
 @dataclass
@@ -50,6 +74,7 @@ class Figure:
 class Attribution:
     file: str
     events: int
+    family: str
     total: Figure  # all four on: the baseline's design, in the configurable engine
     remainder: Figure  # all four off
     baseline: Figure | None = None  # engines/baseline.py itself, when measured in the same run
@@ -91,24 +116,44 @@ def interactions(times: dict[frozenset, float]) -> dict[tuple[str, str], float]:
     return out
 
 
+def families(result: Result) -> set[str]:
+    """The families of switch configurations a result measured (none for a plain run)."""
+    return {row.family or "switches" for row in result.rows
+            if row.family is not None or row.engine.startswith("switches:")}  # fmt: skip
+
+
 def attribute(result: Result, rounds: int = 2000, seed: int = 0) -> list[Attribution]:
-    """The attribution of every file of an `mbobench attribute` result."""
-    files = sorted({r.file for r in result.rows if r.engine.startswith("switches:")})
-    if not files:
-        raise InputError(f"{result.path}: no configurable-engine results (run mbobench attribute)")
-    return [_attribute_file(result, file, rounds, seed) for file in files]
+    """The attribution of every family and file of an `mbobench attribute` result."""
+    members: dict[tuple[str, str], dict[frozenset, Row]] = {}
+    for row in result.rows:
+        if row.family is not None:
+            members.setdefault((row.family, row.file), {})[frozenset(_kept(row.switches))] = row
+        elif row.engine.startswith("switches:"):  # written before families were recorded
+            label = row.engine.partition(":")[2]
+            members.setdefault(("switches", row.file), {})[frozenset(_kept(label))] = row
+    if not members:
+        raise InputError(f"{result.path}: no switch configurations measured "
+                         "(run mbobench attribute)")  # fmt: skip
+    return [_attribute_file(result, family, file, rows, rounds, seed)
+            for (family, file), rows in sorted(members.items())]  # fmt: skip
 
 
-def _attribute_file(result: Result, file: str, rounds: int, seed: int) -> Attribution:
+def _kept(label: str) -> set[str]:
+    return set() if label == "none" else set(label.split("+"))
+
+
+def _attribute_file(result: Result, family: str, file: str, rows: dict[frozenset, Row],
+                    rounds: int, seed: int) -> Attribution:  # fmt: skip
     samples = {}
-    for subset, engine in zip(SUBSETS, ENGINES, strict=True):
-        row = result.row(file, engine)
+    for subset in SUBSETS:
+        row = rows.get(subset)
         if row is None:
-            raise InputError(f"{result.path}: {file}: {engine} was not measured")
+            raise InputError(f"{result.path}: {file}: {family}'s configuration "
+                             f"{switch_label(subset)} was not measured")  # fmt: skip
         if row.digest_ok is False:
-            raise InputError(f"{result.path}: {file}: {engine} computed a wrong digest")
+            raise InputError(f"{result.path}: {file}: {row.engine} computed a wrong digest")
         samples[subset] = [v / row.events * 1e9 for v in row.values_s]  # ns per event
-    events = result.row(file, ENGINES[-1]).events
+    events = rows[SUBSETS[-1]].events
     point = {s: sum(v) / len(v) for s, v in samples.items()}
     rng = random.Random(seed)
     boot_parts: dict[str, list[float]] = {c: [] for c in COSTS}
@@ -123,13 +168,13 @@ def _attribute_file(result: Result, file: str, rounds: int, seed: int) -> Attrib
         boot_total.append(times[SUBSETS[-1]])
         boot_rest.append(times[SUBSETS[0]])
     full = frozenset(COSTS)
-    out = Attribution(file, events, _figure(point[full], boot_total),
+    out = Attribution(file, events, family, _figure(point[full], boot_total),
                       _figure(point[frozenset()], boot_rest))  # fmt: skip
     for cost, value in shapley(point).items():
         out.parts[cost] = _figure(value, boot_parts[cost])
     for pair, value in interactions(point).items():
         out.interactions[pair] = _figure(value, boot_pairs[pair])
-    baseline = result.row(file, BASELINE)
+    baseline = result.row(file, BASELINES.get(family, ""))
     if baseline is not None and baseline.digest_ok is not False:
         values = [v / baseline.events * 1e9 for v in baseline.values_s]
         boot = [sum(rng.choices(values, k=len(values))) / len(values) for _ in range(rounds)]

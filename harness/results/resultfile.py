@@ -50,6 +50,8 @@ class Row:
     fills: int | None = None
     baseline_events_per_s: float | None = None  # the reference engine's, on the same file
     reference: str = BASELINE  # the engine whose digest this one's is held against
+    family: str | None = None  # a switch configuration's family (`mbobench attribute`)...
+    switches: str | None = None  # ... and the costs it keeps, as a label
 
     @property
     def events_per_s(self) -> float:
@@ -124,6 +126,7 @@ def load_result(path: Path) -> Result:
             unknown_orders=run_value(bench, "mbobench_unknown_orders"),
             fills=run_value(bench, "mbobench_fills"),
             reference=meta.get("mbobench_reference", BASELINE),
+            family=meta.get("mbobench_family"), switches=meta.get("mbobench_switches"),
         ))  # fmt: skip
     for row in rows:
         base = next((r for r in rows if r.file == row.file and r.engine == row.reference), None)
