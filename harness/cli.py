@@ -135,7 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prof.add_argument("file", nargs="?", type=Path, help="a DBN MBO file (default: embedded)")
     prof.add_argument("--engine", required=True, help="engine name or module:Class")
-    prof.add_argument("--profiler", choices=("py-spy", "scalene"), default="py-spy")
+    prof.add_argument("--profiler", choices=("py-spy", "scalene", "perf"),
+                      help="py-spy or scalene for a Python engine, perf for a rust: or cmd: "
+                      "engine (default: py-spy, or perf for a native engine)")  # fmt: skip
+    prof.add_argument("--config", type=Path, help="a TOML settings file ([tool.mbobench], "
+                      "its categories: symbol patterns for perf)")  # fmt: skip
     prof.add_argument(
         "--seconds",
         type=float,
@@ -170,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("old", type=Path, help="the older result (pyperf JSON from `mbobench run`)")
     comp.add_argument("new", type=Path, help="the newer result")
     comp.add_argument("--markdown", action="store_true", help="a markdown table, for a PR comment")
+    comp.add_argument("--config", type=Path, help="a TOML settings file (its max_slowdown is the "
+                      "noise bound)")  # fmt: skip
     comp.set_defaults(func=commands.cmd_compare)
 
     check = subcommands.add_parser(

@@ -144,7 +144,9 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from harness.measure.profiling import profile
+    import re
+
+    from harness.measure.config import load_config
     from harness.render.table import profile_table
 
     path = args.file
@@ -152,17 +154,35 @@ def cmd_profile(args: argparse.Namespace) -> int:
         from harness.datasets.default import default_file
 
         path, _ = default_file()
-    summary = profile(args.engine, path, args.profiler, args.output or
-                      Path("profiles") / args.engine.replace(":", "_"), args.seconds)  # fmt: skip
-    table = profile_table(summary, f"{args.profiler}: {args.engine} on {path.name}")
+    folder = re.sub(r"[^A-Za-z0-9._+-]+", "_", args.engine).strip("_")[:80]
+    out = args.output or Path("profiles") / folder
+    native = args.engine.startswith(("rust:", "cmd:"))
+    profiler = args.profiler or ("perf" if native else "py-spy")
+    if native != (profiler == "perf"):
+        raise InputError(f"--profiler {profiler} cannot profile {args.engine}: perf profiles "
+                         "rust: and cmd: engines, py-spy and scalene the Python ones")  # fmt: skip
+    if native:
+        from harness.measure.perfprofile import profile_native
+        from harness.measure.rust import template
+
+        spec = template(args.engine[5:]) if args.engine.startswith("rust:") else args.engine[4:]
+        categories = load_config(args.config)["categories"]
+        summary = profile_native(args.engine, spec, path, out, args.seconds, categories)
+    else:
+        from harness.measure.profiling import profile
+
+        summary = profile(args.engine, path, profiler, out, args.seconds)
+    table = profile_table(summary, f"{profiler}: {args.engine} on {path.name}")
     _console_out().print(table)
     if summary.get("cpu_sampled") is False:
-        print(f"  {args.profiler} recorded no CPU samples here: only its memory figures count")
+        print(f"  {profiler} recorded no CPU samples here: only its memory figures count")
     for top in summary.get("top_allocations", [])[:5]:
         print(
             f"  allocates {top['mb']:,.1f} MB: {Path(top['file']).name}:{top['line']} "
             f"({top['category']}) {top['code']}"
         )
+    written = ", ".join(sorted(p.name for p in out.iterdir() if p.is_file()))
+    print(f"profile written to {out}/ ({written})")
     return 0
 
 
@@ -207,39 +227,60 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from harness.results.compare import compare
     from harness.results.resultfile import load_result
 
-    changes = compare(load_result(args.old), load_result(args.new))
+    thresholds, _ = _thresholds(args.config)
+    comparison = compare(load_result(args.old), load_result(args.new),
+                         noise=float(thresholds["max_slowdown"]))  # fmt: skip
     if args.markdown:
         from harness.render.markdown import changes_markdown
 
-        print(changes_markdown(changes), end="")
+        print(changes_markdown(comparison), end="")
         return 0
-    table = compare_table(changes, f"{args.old.name} -> {args.new.name}")
+    table = compare_table(comparison, f"{args.old.name} -> {args.new.name}")
     _console_out().print(table)
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def _thresholds(config: Path | None) -> tuple[dict, str]:
+    """The gate's thresholds over mbobench's defaults, and where they came from."""
     from harness.measure.config import load_config
+    from harness.results.gate import validate
+
+    path = config or Path("pyproject.toml")
+    table = load_config(config)["thresholds"]
+    if table:
+        source = f"{path} [tool.mbobench.thresholds], over mbobench's defaults"
+    else:
+        source = f"mbobench's defaults (no thresholds in {path})"
+    return validate(table, path), source
+
+
+def cmd_check(args: argparse.Namespace) -> int:
     from harness.render.markdown import checks_markdown
     from harness.render.table import check_table
-    from harness.results.gate import evaluate, validate
+    from harness.results.gate import evaluate
     from harness.results.resultfile import load_result
 
     result = load_result(args.result)
     baseline = load_result(args.baseline) if args.baseline else None
-    source = args.config or Path("pyproject.toml")
-    thresholds = validate(load_config(args.config)["thresholds"], source)
+    thresholds, source = _thresholds(args.config)
     checks = evaluate(result, thresholds, baseline)
-    table = check_table(checks, f"mbobench check {args.result.name}")
+    if not [c for c in checks if not c.warning]:
+        raise InputError(
+            f"{args.result}: the gate checked nothing (thresholds from {source}; "
+            "no digest to compare, no --baseline, no engine with a minimum)"
+        )
+    table = check_table(checks, f"mbobench check {args.result.name}", source)
     _console_out().print(table)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a") as f:
-            f.write(checks_markdown(checks))
+            f.write(checks_markdown(checks, source))
     failed = [c for c in checks if not c.passed]
+    counted = [c for c in checks if not c.warning]
     if failed:
-        print(f"mbobench: check failed: {len(failed)} of {len(checks)} checks", file=sys.stderr)
+        print(f"mbobench: check failed: {len(failed)} of {len(counted)} checks", file=sys.stderr)
         return 1
+    print(f"mbobench: check passed: {len(counted)} checks", file=sys.stderr)
     return 0
 
 

@@ -17,8 +17,9 @@ DATA = ROOT / "tests" / "data"
 SHORT = ["--processes", "2", "--values", "3"]  # loops calibrated: several values to test
 
 
-def mbobench(*args, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *map(str, args)], cwd=ROOT,
+def mbobench(*args, env=None, cwd=ROOT) -> subprocess.CompletedProcess:
+    env = dict(env or os.environ, PYTHONPATH=str(ROOT))  # importable from any folder
+    return subprocess.run([sys.executable, "-m", "harness.cli", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, env=env)  # fmt: skip
 
 
@@ -47,7 +48,8 @@ def test_compare_finds_the_slowdown_significant(results):
     line = next(line for line in proc.stdout.splitlines() if "SlowedEngine" in line)
     assert "slower" in line and "-" in line
     markdown = mbobench("compare", results["a"], results["slow"], "--markdown").stdout
-    assert markdown.startswith("| file / engine |") and "| significant |" in markdown
+    assert markdown.startswith("| file / engine |") and "| slower |" in markdown
+    assert "within ±6% (max_slowdown) is within noise" in markdown
 
 
 def test_check_passes_then_fails_on_a_significant_slowdown(results, tmp_path):
@@ -99,7 +101,7 @@ def test_unusable_results_exit_2(results, tmp_path, case):
     elif case == "mismatch":
         bad = results["other"]
     proc = mbobench("compare", results["a"], bad)
-    assert_one_line_error(proc, str(bad) if case != "mismatch" else "different files")
+    assert_one_line_error(proc, str(bad) if case != "mismatch" else "no file and engine in common")
     proc = mbobench("check", results["a"], "--baseline", bad)
     assert proc.returncode == 2
 
@@ -205,3 +207,72 @@ def test_a_suite_of_one_user_engine_needs_no_baseline(results, tmp_path):
                     "-q", "--processes", "1", "--values", "1", "-o", out)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert [r.digest_ok for r in load_result(out).rows] == [None, True]
+
+
+def scaled(source, out, factor: float, engine: str = SLOWED):
+    """A copy of a result file in which one engine's values are its mean times `factor`, each
+    off by -0.5%, 0 or +0.5% (a steady machine's spread)."""
+    import pyperf
+
+    suite = pyperf.BenchmarkSuite.load(str(source))
+    benchmarks = []
+    for bench in suite.get_benchmarks():
+        if bench.get_metadata()["mbobench_engine"] == engine:
+            mean = bench.mean() * factor
+            runs = [pyperf.Run([mean * (1 + 0.005 * (i % 3 - 1)) for i in range(len(run.values))],
+                               warmups=run.warmups, metadata=run.get_metadata(),
+                               collect_metadata=False) for run in bench.get_runs()]  # fmt: skip
+            bench = pyperf.Benchmark(runs)
+        benchmarks.append(bench)
+    pyperf.BenchmarkSuite(benchmarks).dump(str(out))
+    return out
+
+
+def test_check_without_a_config_applies_the_documented_defaults(results, tmp_path):
+    # In a folder with no pyproject.toml, as a CI job that checks results out elsewhere.
+    slow = mbobench("check", results["slow"], "--baseline", results["a"], cwd=tmp_path)
+    assert slow.returncode == 1, slow.stdout + slow.stderr
+    assert "mbobench's defaults" in slow.stdout and "6.0% vs gate-a.json" in slow.stdout
+    assert "max_slowdown" in slow.stdout and "digest" in slow.stdout
+    same = mbobench("check", results["a2"], "--baseline", results["a"], cwd=tmp_path)
+    assert same.returncode == 0 and "check passed" in same.stderr
+    assert same.stdout.count("max_slowdown") >= 2  # baseline and slowed: each applied, shown
+
+
+def test_a_gate_that_checks_nothing_is_an_error(results, tmp_path):
+    cfg = config(tmp_path, "digest = false\n")
+    proc = mbobench("check", results["a"], "--config", cfg)
+    assert_one_line_error(proc, "the gate checked nothing")
+
+
+def test_spread_values_are_a_warning_row(results, tmp_path):
+    cfg = config(tmp_path, "max_rsd = 0.001\n")
+    proc = mbobench("check", results["a"], "--config", cfg)
+    assert proc.returncode == 0 and "max_rsd" in proc.stdout and "warn" in proc.stdout
+    assert "values too spread to trust" in proc.stdout
+
+
+def test_a_small_significant_change_is_within_noise(results, tmp_path):
+    steady = scaled(results["a"], tmp_path / "steady.json", 1.0)
+    faster = scaled(results["a"], tmp_path / "faster.json", 0.97)  # 3% less time a pass
+    proc = mbobench("compare", steady, faster)
+    line = next(line for line in proc.stdout.splitlines() if "SlowedEngine" in line)
+    assert "within noise" in line and "+3.1%" in line, proc.stdout
+    assert "±6%" in proc.stdout
+    much = scaled(results["a"], tmp_path / "much.json", 0.8)
+    line = next(x for x in mbobench("compare", steady, much).stdout.splitlines()
+                if "SlowedEngine" in x)  # fmt: skip
+    assert "faster" in line
+
+
+def test_compare_results_of_different_engines(results, tmp_path):
+    import pyperf
+
+    suite = pyperf.BenchmarkSuite.load(str(results["a"]))
+    fewer = tmp_path / "fewer.json"
+    kept = [b for b in suite.get_benchmarks() if b.get_metadata()["mbobench_engine"] != SLOWED]
+    pyperf.BenchmarkSuite(kept).dump(str(fewer))
+    proc = mbobench("compare", results["a"], fewer)
+    assert proc.returncode == 0, proc.stderr
+    assert "g.dbn / baseline" in proc.stdout and "only in the old result" in proc.stdout
+    assert SLOWED in proc.stdout.split("only in the old result")[1]

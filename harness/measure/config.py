@@ -23,6 +23,7 @@ KEYS: dict[str, tuple[type, object]] = {
     "processes": (int, 0),  # pyperf worker processes (0: the preset's)
     "values": (int, 0),  # pyperf values per process (0: the preset's)
     "reference": (str, ""),  # the engine every digest must equal ("": baseline, else the first)
+    "categories": (dict, {}),  # perf profiles: category -> symbol patterns (perfprofile.py)
     "thresholds": (dict, {}),  # what `mbobench check` gates on: see harness/results/gate.py
 }
 

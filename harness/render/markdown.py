@@ -11,19 +11,36 @@ def table(head: list[str], rows: list[list]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def checks_markdown(checks: list) -> str:
+def checks_markdown(checks: list, source: str) -> str:
     """`mbobench check`'s verdicts, under a heading that says whether the gate passed."""
     failed = sum(not c.passed for c in checks)
-    heading = (f"### mbobench check: {'FAILED' if failed else 'passed'} "
-               f"({len(checks) - failed} of {len(checks)} passed)\n\n")  # fmt: skip
-    rows = [[c.rule, c.subject, c.threshold, c.measured, c.margin,
-             "pass" if c.passed else "**FAIL**"] for c in checks]  # fmt: skip
+    counted = sum(not c.warning for c in checks)
+    heading = (
+        f"### mbobench check: {'FAILED' if failed else 'passed'} "
+        f"({counted - failed} of {counted} passed)\n\nThresholds: {source}.\n\n"
+    )
+    rows = [
+        [
+            c.rule,
+            c.subject,
+            c.threshold,
+            c.measured,
+            c.margin,
+            "warn" if c.warning else "pass" if c.passed else "**FAIL**",
+        ]
+        for c in checks
+    ]
     return heading + table(["check", "file / engine", "threshold", "measured", "margin", ""], rows)
 
 
-def changes_markdown(changes: list) -> str:
-    """`mbobench compare`'s changes, one row per file and engine."""
+def changes_markdown(comparison) -> str:
+    """`mbobench compare`'s changes, one row per file and engine, and what was left out."""
     rows = [[f"{c.file} / {c.engine}", f"{c.old.events_per_s:,.0f}", f"{c.new.events_per_s:,.0f}",
-             f"{c.change:+.1%}", "significant" if c.significant else "not significant"]
-            for c in changes]  # fmt: skip
-    return table(["file / engine", "old events/s", "new events/s", "change", ""], rows)
+             f"{c.change:+.1%}", c.verdict] for c in comparison.changes]  # fmt: skip
+    text = table(["file / engine", "old events/s", "new events/s", "change", "verdict"], rows)
+    text += (f"\nWelch's t-test at 95%; within ±{comparison.noise:.0%} (max_slowdown) is within "
+             "noise.\n")  # fmt: skip
+    for side, names in (("old", comparison.only_old), ("new", comparison.only_new)):
+        if names:
+            text += f"Only in the {side} result: {', '.join(names)}.\n"
+    return text

@@ -78,14 +78,14 @@ def attribution_table(attribution):
     return table
 
 
-def compare_table(changes: list, title: str) -> Table:
-    """Old against new events/s per file and engine, with pyperf's verdict."""
-    table = Table(title=title, title_justify="left")
+def compare_table(comparison, title: str) -> Table:
+    """Old against new events/s per file and engine, with the verdict and the noise bound."""
+    table = Table(title=title, title_justify="left", caption_justify="left")
     for name in ("file / engine", "old events/s", "new events/s", "change", "t", "verdict"):
-        table.add_column(name, justify="left" if name in ("file / engine", "verdict") else "right")
-    for c in changes:
-        style = "" if not c.significant else "green" if c.change > 0 else "red"
-        verdict = ("faster" if c.change > 0 else "slower") if c.significant else "not significant"
+        table.add_column(name, justify="left" if name in ("file / engine", "verdict") else "right",
+                         overflow="fold")  # fmt: skip
+    for c in comparison.changes:
+        style = {"faster": "green", "slower": "red"}.get(c.verdict, "")
         change = f"[{style}]{c.change:+.1%}[/]" if style else f"{c.change:+.1%}"
         table.add_row(
             f"{c.file} / {c.engine}",
@@ -93,18 +93,26 @@ def compare_table(changes: list, title: str) -> Table:
             f"{c.new.events_per_s:,.0f}",
             change,
             f"{c.t_score:.1f}",
-            verdict,
+            c.verdict,
         )
+    notes = [f"Welch's t-test at 95%; a significant change within ±{comparison.noise:.0%} "
+             "(the noise bound, max_slowdown) is within noise"]  # fmt: skip
+    if comparison.only_old:
+        notes.append("only in the old result: " + ", ".join(comparison.only_old))
+    if comparison.only_new:
+        notes.append("only in the new result: " + ", ".join(comparison.only_new))
+    table.caption = "\n".join(notes)
     return table
 
 
-def check_table(checks: list, title: str) -> Table:
-    """Every threshold checked: what, against what, measured, margin, pass or FAIL."""
-    table = Table(title=title, title_justify="left")
+def check_table(checks: list, title: str, source: str) -> Table:
+    """Every threshold checked: what, against what, measured, margin, pass, FAIL or warn."""
+    table = Table(title=title, title_justify="left", caption=f"thresholds: {source}",
+                  caption_justify="left")  # fmt: skip
     for name in ("check", "file / engine", "threshold", "measured", "margin", ""):
-        table.add_column(name)
+        table.add_column(name, overflow="fold")
     for c in checks:
-        mark = "[green]pass[/]" if c.passed else "[red]FAIL[/]"
+        mark = "[yellow]warn[/]" if c.warning else "[green]pass[/]" if c.passed else "[red]FAIL[/]"
         table.add_row(c.rule, c.subject, c.threshold, c.measured, c.margin, mark)
     return table
 

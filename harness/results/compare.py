@@ -1,7 +1,10 @@
 """Two result files to per-engine changes in events/s, with Welch's significance test.
 
-No printing here: `cli` renders the changes as a rich table or markdown. Two results compare
-only when they measured the same files (same name and SHA-256) with the same engines.
+No printing here: `render` shows the changes as a rich table or markdown. Two results compare
+on the (file, engine) pairs both measured, when a file of one name is the same file (SHA-256)
+in both; the pairs only one of them has are listed. A change that is significant but smaller
+than the noise bound (the machine's run-to-run spread, `max_slowdown` of the gate) is "within
+noise", neither faster nor slower.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from dataclasses import dataclass
 from harness.errors import InputError
 from harness.results import stats
 from harness.results.resultfile import Result, Row
+
+NOISE = 0.06  # the default noise bound: the trust experiment's run-to-run spread (trust.py)
 
 
 @dataclass
@@ -23,25 +28,45 @@ class Change:
     new: Row
     significant: bool  # Welch's two-sample t-test at 95% (harness.results.stats)
     t_score: float
+    noise: float = NOISE  # a change smaller than this is within the machine's noise
 
     @property
     def change(self) -> float:
         """Relative change in events/s: +0.10 is 10% faster, -0.10 is 10% slower."""
         return self.new.events_per_s / self.old.events_per_s - 1.0
 
+    @property
+    def verdict(self) -> str:
+        """faster, slower, within noise (significant but inside the bound), not significant."""
+        if not self.significant:
+            return "not significant"
+        if abs(self.change) <= self.noise:
+            return "within noise"
+        return "faster" if self.change > 0 else "slower"
 
-def compare(old: Result, new: Result) -> list[Change]:
-    """Per (file, engine) of the new result, its change from the old one."""
+
+@dataclass
+class Comparison:
+    """The changes of every (file, engine) both results measured, and those only one did."""
+
+    changes: list[Change]
+    only_old: list[str]  # "file / engine"
+    only_new: list[str]
+    noise: float
+
+
+def compare(old: Result, new: Result, noise: float = NOISE) -> Comparison:
+    """Per (file, engine) that both results measured, its change from the old one. Refused
+    when they share none, or when a file of the same name is not the same file in both."""
     old_keys = {(r.file, r.engine) for r in old.rows}
     new_keys = {(r.file, r.engine) for r in new.rows}
-    if old_keys != new_keys:
-        only_old = sorted(f"{f}/{e}" for f, e in old_keys - new_keys)
-        only_new = sorted(f"{f}/{e}" for f, e in new_keys - old_keys)
-        raise InputError(f"{old.path} and {new.path} measured different files or engines "
-                         f"(only in old: {', '.join(only_old) or '-'}; "
-                         f"only in new: {', '.join(only_new) or '-'})")  # fmt: skip
+    shared = old_keys & new_keys
+    if not shared:
+        raise InputError(f"{old.path} and {new.path} measured no file and engine in common")
     changes = []
     for row in new.rows:
+        if (row.file, row.engine) not in shared:
+            continue
         before = old.row(row.file, row.engine)
         old_sha, new_sha = _sha(old, before), _sha(new, row)
         if old_sha != new_sha or before.events != row.events:
@@ -51,8 +76,13 @@ def compare(old: Result, new: Result) -> list[Change]:
             significant, t_score = stats.significant(before.values_s, row.values_s)
         else:
             significant, t_score = False, 0.0  # one value each: no test is possible
-        changes.append(Change(row.file, row.engine, before, row, bool(significant), t_score))
-    return changes
+        changes.append(Change(row.file, row.engine, before, row, bool(significant), t_score,
+                              noise))  # fmt: skip
+    return Comparison(changes, _names(old_keys - new_keys), _names(new_keys - old_keys), noise)
+
+
+def _names(keys: set[tuple[str, str]]) -> list[str]:
+    return sorted(f"{file} / {engine}" for file, engine in keys)
 
 
 def _sha(result: Result, row: Row) -> str | None:

@@ -1,15 +1,19 @@
 """Thresholds to a verdict: what `mbobench check` gates a merge on.
 
-Thresholds live in `[tool.mbobench.thresholds]` (or the `--config` file):
+Thresholds live in `[tool.mbobench.thresholds]` (or the `--config` file); what is not set there
+takes mbobench's defaults, `DEFAULTS`:
 
     [tool.mbobench.thresholds]
-    digest = true               # every engine must compute the baseline's digest
-    max_slowdown = 0.05         # against --baseline, counted only when significant
+    digest = true               # every engine computes the reference's digest (default: true)
+    max_slowdown = 0.06         # with --baseline: slower by more, and significant (default 0.06)
+    max_rsd = 0.10              # values more spread than this are flagged (default 0.10)
     min_events_per_s = { compiled = 5_000_000 }
     min_ratio_to_ceiling = { compiled = 0.5 }
 
-An unknown key or a value of the wrong type is an `InputError` naming it (exit 2); a threshold
-for an engine the result did not measure fails.
+`max_slowdown` applies whenever a baseline result is given. An unknown key or a value of the
+wrong type is an `InputError` naming it (exit 2); a threshold for an engine the result did not
+measure fails; a gate that checked nothing is an error, never a pass. A spread above `max_rsd`
+is a warning row: it does not fail the gate, but says which figures not to trust.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from pathlib import Path
 
 from harness.errors import InputError
 from harness.results.compare import compare
-from harness.results.resultfile import Result
+from harness.results.resultfile import CEILING, Result
 
 PER_ENGINE = ("min_events_per_s", "min_ratio_to_ceiling")
-KEYS = {"digest": bool, "max_slowdown": (int, float), **{k: dict for k in PER_ENGINE}}
+KEYS = {"digest": bool, "max_slowdown": (int, float), "max_rsd": (int, float),
+        **{k: dict for k in PER_ENGINE}}  # fmt: skip
+DEFAULTS = {"digest": True, "max_slowdown": 0.06, "max_rsd": 0.10}
 
 
 @dataclass
@@ -35,21 +41,25 @@ class Check:
     measured: str
     passed: bool
     margin: str = ""  # by how much it passed or failed
+    warning: bool = False  # flagged, without failing the gate
 
 
-def validate(thresholds: dict, source: Path) -> dict:
-    """The thresholds, checked: known keys, numbers where numbers belong."""
+def validate(thresholds: dict, source: Path | str) -> dict:
+    """The thresholds, checked (known keys, numbers where numbers belong), over the defaults."""
     for key, value in thresholds.items():
         if key not in KEYS:
             raise InputError(f"{source}: unknown threshold {key!r} (known: {', '.join(KEYS)})")
         if not isinstance(value, KEYS[key]) or isinstance(value, bool) and KEYS[key] is not bool:
             raise InputError(f"{source}: threshold {key} = {value!r} has the wrong type")
+        if key in ("max_slowdown", "max_rsd") and not 0 <= value < 1:
+            raise InputError(f"{source}: threshold {key} = {value!r} should be a fraction "
+                             "from 0 to 1, e.g. 0.06 for 6%")  # fmt: skip
         if key in PER_ENGINE:
             for engine, limit in value.items():
                 if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0:
                     raise InputError(f"{source}: threshold {key}.{engine} = {limit!r} "
                                      "should be a non-negative number")  # fmt: skip
-    return thresholds
+    return {**DEFAULTS, **thresholds}
 
 
 def evaluate(result: Result, thresholds: dict, baseline: Result | None = None) -> list[Check]:
@@ -58,8 +68,9 @@ def evaluate(result: Result, thresholds: dict, baseline: Result | None = None) -
     if thresholds.get("digest", True):
         for row in result.rows:
             if row.digest_ok is not None:
-                checks.append(Check("digest", f"{row.file} / {row.engine}", "baseline's",
-                                    row.digest or "-", row.digest_ok))  # fmt: skip
+                checks.append(Check("digest", f"{row.file} / {row.engine}",
+                                    f"{row.reference}'s", row.digest or "-",
+                                    row.digest_ok))  # fmt: skip
     for rule in PER_ENGINE:
         for engine, limit in thresholds.get(rule, {}).items():
             rows = [r for r in result.rows if r.engine == engine]
@@ -81,16 +92,25 @@ def evaluate(result: Result, thresholds: dict, baseline: Result | None = None) -
                         f"{value / limit - 1:+.1%}" if limit else "",
                     )
                 )
-    changes = compare(baseline, result) if baseline is not None else []  # refuses a mismatch
-    if "max_slowdown" in thresholds:
-        limit = float(thresholds["max_slowdown"])
-        for change in changes:
-            if change.engine == "ceiling":
+    if baseline is not None:
+        limit = float(thresholds.get("max_slowdown", DEFAULTS["max_slowdown"]))
+        comparison = compare(baseline, result, noise=limit)  # refuses different files
+        for change in comparison.changes:
+            if change.engine == CEILING:
                 continue
             slower = -change.change
             failed = change.significant and slower > limit
-            note = "significant" if change.significant else "not significant"
             checks.append(Check("max_slowdown", f"{change.file} / {change.engine}",
-                                f"{limit:.1%}", f"{change.change:+.1%} ({note})", not failed,
+                                f"{limit:.1%} vs {baseline.path.name}",
+                                f"{change.change:+.1%} ({change.verdict})", not failed,
                                 f"{limit - slower:+.1%}"))  # fmt: skip
+        for subject in comparison.only_new:
+            checks.append(Check("max_slowdown", subject, f"{limit:.1%} vs {baseline.path.name}",
+                                "not in the baseline", True, warning=True))  # fmt: skip
+    limit = float(thresholds.get("max_rsd", DEFAULTS["max_rsd"]))
+    for row in result.rows:
+        if row.rsd > limit and row.digest_ok is not False:
+            checks.append(Check("max_rsd", f"{row.file} / {row.engine}", f"{limit:.0%}",
+                                f"{row.rsd:.1%}", True, "values too spread to trust",
+                                warning=True))  # fmt: skip
     return checks
