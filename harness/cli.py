@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from harness import commands
+from harness.measure import processes
 from harness.errors import InputError, ToolMissing
 
 EPILOG = (
@@ -37,12 +38,33 @@ def _dbn_name(text: str) -> Path:
     return Path(text)
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Every option's default in its help, where it has one worth showing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        shown = action.default not in (None, False, argparse.SUPPRESS) and action.option_strings
+        if shown and "default" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mbobench")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mbobench",
         description="Benchmark MBO (L3) backtesting engines against the reading ceiling.",
         epilog=EPILOG,
     )
+    parser.add_argument("--version", action="version", version=f"mbobench {_version()}")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = subcommands.add_parser(
@@ -72,8 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
                      "result (default: the working directory's git HEAD)")  # fmt: skip
     run.add_argument("--fast", action="store_true", help="pyperf's fast preset")
     run.add_argument("--rigorous", action="store_true", help="pyperf's rigorous preset")
-    run.add_argument("--processes", type=_positive, help="pyperf worker processes per engine")
-    run.add_argument("--values", type=_positive, help="pyperf values per process")
+    run.add_argument(
+        "--processes",
+        type=_positive,
+        help="pyperf worker processes per engine (default: the preset's; 3 in mbobench's default)",
+    )
+    run.add_argument(
+        "--values",
+        type=_positive,
+        help="pyperf values per process (default: the preset's; 3 in mbobench's default)",
+    )
     run.add_argument("--loops", type=_positive, help="passes per value (default: calibrated)")
     run.add_argument(
         "-o",
@@ -82,7 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="result file, pyperf JSON (default: reports/run-DATE-TIME.json)",
     )
     run.add_argument("--force", action="store_true", help="replace an existing result file")
-    run.add_argument("--config", type=Path, help="a TOML settings file ([tool.mbobench])")
+    run.add_argument(
+        "--config",
+        type=Path,
+        help="a TOML settings file ([tool.mbobench]; default: ./pyproject.toml)",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     run.set_defaults(func=commands.cmd_run)  # fmt: skip
 
@@ -107,12 +141,24 @@ def build_parser() -> argparse.ArgumentParser:
         ("--rigorous", "pyperf's rigorous preset"),
     ):
         attr.add_argument(flag, action="store_true", help=help_text)
-    attr.add_argument("--processes", type=_positive, help="pyperf worker processes per run")
-    attr.add_argument("--values", type=_positive, help="pyperf values per process")
+    attr.add_argument(
+        "--processes",
+        type=_positive,
+        help="pyperf worker processes per run (default: the preset's)",
+    )
+    attr.add_argument(
+        "--values",
+        type=_positive,
+        help="pyperf values per process (default: the preset's; 3 in mbobench's default)",
+    )
     attr.add_argument("--loops", type=_positive, help="passes per value (default: calibrated)")
     attr.add_argument("-o", "--output", type=Path, help="result file (pyperf JSON)")
     attr.add_argument("--force", action="store_true", help="replace an existing result file")
-    attr.add_argument("--config", type=Path, help="a TOML settings file ([tool.mbobench])")
+    attr.add_argument(
+        "--config",
+        type=Path,
+        help="a TOML settings file ([tool.mbobench]; default: ./pyproject.toml)",
+    )
     attr.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     attr.set_defaults(func=commands.cmd_attribute, strict=False, engine=None, reference=None,
                       commit=None)  # fmt: skip
@@ -185,7 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("result", type=Path, help="the result to check")
     check.add_argument("--baseline", type=Path, help="an older result, for max_slowdown")
-    check.add_argument("--config", type=Path, help="a TOML settings file ([tool.mbobench])")
+    check.add_argument(
+        "--config",
+        type=Path,
+        help="a TOML settings file ([tool.mbobench]; default: ./pyproject.toml)",
+    )
     check.set_defaults(func=commands.cmd_check)
 
     data = subcommands.add_parser("data", help="make DBN MBO files", epilog=EPILOG)
@@ -210,7 +260,17 @@ def build_parser() -> argparse.ArgumentParser:
     lobster.add_argument("-o", "--output", type=_dbn_name,
                          help="output file (default: beside the message file)")  # fmt: skip
     lobster.set_defaults(func=commands.cmd_data_import_lobster)
+    _format_all(parser)
     return parser
+
+
+def _format_all(parser: argparse.ArgumentParser) -> None:
+    """The formatter that shows defaults, on a parser and every subcommand's parser."""
+    parser.formatter_class = _Formatter
+    for action in parser._actions:  # argparse keeps its subparsers only here
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _format_all(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help(sys.stderr)
         return 2
+    processes.terminate_on_sigterm()  # a SIGTERM stops the programs we started, as Ctrl-C does
     try:
         return args.func(args)
     except InputError as exc:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from conftest import mbo_records, shared_file, write_small_dbn
@@ -110,3 +114,56 @@ def test_bad_config_names_the_key(tmp_path):
     config.write_text("[tool.mbobench]\nchunk_records = 'many'\n")
     proc = mbobench("run", path, "-q", "--config", config, "-o", tmp_path / "r.json", *QUICK)
     assert_one_line_error(proc, str(config), "chunk_records")
+
+
+@pytest.mark.parametrize("path,says", [("/dev/null", "is not a regular file"),
+                                       ("/tmp", "is a directory")])  # fmt: skip
+def test_once_on_what_is_not_a_file(path, says):
+    assert_one_line_error(mbobench("once", path), path, says)
+
+
+@pytest.mark.parametrize("command", [["data", "synth", "--events", "100"],
+                                     ["data", "import-lobster", "LOBSTER"]])  # fmt: skip
+def test_output_into_a_folder_that_does_not_exist(tmp_path, command):
+    out = tmp_path / "new" / "folder" / "out.dbn"
+    if command[-1] == "LOBSTER":
+        message = tmp_path / "X_2012-06-21_34200000_57600000_message_1.csv"
+        message.write_text("34200.1,1,7,100,1000000,1\n34200.2,3,7,100,1000000,1\n")
+        command = [*command[:-1], message]
+    proc = mbobench(*command, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert out.is_file() and not list(out.parent.glob(".*.tmp"))
+
+
+def _processes_naming(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text in (entry / "cmdline").read_text():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_to_mbobench_alone_stops_its_workers(tmp_path, signum):
+    from harness.datasets.synth import synthesize
+
+    data = synthesize(tmp_path / "long.dbn", 30_000, seed=4)
+    out = tmp_path / "never.json"
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "run", str(data), "--engine",
+                             "baseline", "-q", "--processes", "3", "--values", "5", "-o", str(out)],
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not [
+        pid for pid in _processes_naming(str(data)) if pid != proc.pid
+    ]:  # a worker of pyperf's, running on the file
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before a worker started"
+    os.kill(proc.pid, signum)  # to mbobench alone, not to its process group
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    time.sleep(0.5)
+    assert _processes_naming(str(data)) == []  # nothing left running on the file
+    assert not out.exists() and not list(tmp_path.glob(".*.tmp"))

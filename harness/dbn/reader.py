@@ -59,7 +59,7 @@ class Reader:
         if chunk_records < 0:
             raise InputError(f"chunk_records must be 0 (by format) or more, not {chunk_records}")
         if not self.path.is_file():
-            raise InputError(f"{self.path}: no such file")
+            raise InputError(f"{self.path}: {_not_a_file(self.path)}")
         with self.path.open("rb") as f:
             self.compressed = f.read(4) == _ZSTD_MAGIC
         by_format = COMPRESSED_CHUNK_RECORDS if self.compressed else MAPPED_CHUNK_RECORDS
@@ -199,6 +199,15 @@ class Reader:
 
     def _open_stream(self):
         return _ZstdStream(self.path) if self.compressed else self.path.open("rb")
+
+
+def _not_a_file(path: Path) -> str:
+    """Why a path that is not a regular file cannot be read as one."""
+    if path.is_dir():
+        return "is a directory, not a DBN file"
+    if path.exists():
+        return "is not a regular file (a device, a pipe or a socket), not a DBN file"
+    return "no such file"
 
 
 def _cores() -> int:

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,11 +78,14 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
     """Measure the ceiling and `engines` on each file; a pyperf BenchmarkSuite."""
     import pyperf
 
+    setup_s = {}  # per engine: loading it here, its first compilation (or build) included
     for spec in engines:  # fail before measuring anything
+        start = time.perf_counter()
         if spec.startswith("rust:"):
             rust.binary()  # built now (once per source), or ToolMissing without cargo
         elif not spec.startswith("cmd:"):
             load_engine_or_fail(spec)
+        setup_s[spec] = time.perf_counter() - start
     reference = settings.reference or (BASELINE if BASELINE in engines else engines[0])
     if reference not in engines:
         raise InputError(f"the reference engine {reference!r} is not among those measured "
@@ -103,6 +107,8 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
                 done = on_start(name + (" (again)" if again else "")) if on_start else None
                 part = Path(tmp) / f"{len(benchmarks)}-{step}.json"
                 bench = _measure(path, engine, name, part, settings)
+                if engine in setup_s:
+                    bench.update_metadata({"mbobench_setup_seconds": setup_s[engine]})
                 if engine in settings.switches:
                     family, label = settings.switches[engine]
                     bench.update_metadata({"mbobench_family": family, "mbobench_switches": label})

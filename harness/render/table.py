@@ -9,41 +9,63 @@ from harness.results.resultfile import Result
 
 def run_table(result: Result) -> Table:
     """Per file and engine: events/s with its spread, ratios, memory, and the digest check."""
+    from harness.results.gate import DEFAULTS
+
     files = list(dict.fromkeys(r.file for r in result.rows))
     one_file = len(files) == 1
     title = f"{result.path.name}: {files[0]}" if one_file else result.path.name
-    table = Table(title=title, title_justify="left")
-    table.add_column("engine" if one_file else "file / engine", style="bold")
+    table = Table(title=title, title_justify="left", caption_justify="left")
+    table.add_column("engine" if one_file else "file / engine", style="bold", overflow="fold")
     table.add_column("events", justify="right")
     table.add_column("events/s", justify="right", style="cyan")
     table.add_column("± rsd", justify="right")
     table.add_column("x ceiling", justify="right")
     references = sorted({r.reference for r in result.rows})
     table.add_column(f"x {references[0]}" if len(references) == 1 else "x reference",
-                     justify="right")  # fmt: skip
+                     justify="right", overflow="fold")  # fmt: skip
     table.add_column("peak MB", justify="right")
-    table.add_column("digest")
-    compiled = []
+    table.add_column("digest", overflow="fold")
+    notes, spread = [], []
     for row in result.rows:
         wrong = row.digest_ok is False
         mark = {True: " [green]ok[/green]", False: " [red]WRONG[/red]", None: ""}[row.digest_ok]
+        rsd = f"{100 * row.rsd:.1f}%"
+        if row.rsd > DEFAULTS["max_rsd"]:
+            rsd = f"[red]{rsd}![/red]"
+            spread.append(row.engine)
         table.add_row(
             row.engine if one_file else f"{row.file} / {row.engine}",
             f"{row.events:,}",
             "-" if wrong else f"{row.events_per_s:,.0f}",
-            "-" if wrong else f"{100 * row.rsd:.1f}%",
+            "-" if wrong else rsd,
             "-" if wrong else f"{row.ratio_to_ceiling:.3f}",
             "" if row.is_ceiling or wrong or row.speedup is None else f"{row.speedup:.2f}x",
             f"{row.peak_rss / 1e6:,.0f}" if row.peak_rss else "",
             f"{row.digest}{mark}" if row.digest else "",
         )
-        if row.compile_s:
-            compiled.append(f"compiling {row.engine}: {row.compile_s:.1f} s")
-        if row.startup_s:
-            compiled.append(f"starting {row.engine}: {1000 * row.startup_s:.0f} ms (in its time)")
-    if compiled:
-        table.caption = "outside the timings: " + "; ".join(dict.fromkeys(compiled))
+        notes += _setup_notes(row)
+    if spread:
+        notes.append(f"! values spread over {DEFAULTS['max_rsd']:.0%} (rsd): not to be trusted "
+                     f"({', '.join(dict.fromkeys(spread))})")  # fmt: skip
+    if notes:
+        table.caption = "\n".join(dict.fromkeys(notes))
     return table
+
+
+def _setup_notes(row) -> list[str]:
+    """What happened outside the timings: compilation, a build, a program's start."""
+    notes = []
+    loaded = row.compile_s or 0.0
+    if row.setup_s and row.setup_s > max(5 * loaded, 2.0):
+        each = f"; loaded in {loaded:.1f} s in each worker" if loaded else ""
+        notes.append(f"outside the timings: {row.engine} set up in {row.setup_s:.1f} s once "
+                     f"(a first compilation or build, cached for later runs){each}")  # fmt: skip
+    elif loaded:
+        notes.append(f"outside the timings: {row.engine} loaded from numba's cache in "
+                     f"{loaded:.1f} s in each worker")  # fmt: skip
+    if row.startup_s:
+        notes.append(f"starting {row.engine}: {1000 * row.startup_s:.0f} ms (in its time)")
+    return notes
 
 
 def attribution_table(attribution):

@@ -46,6 +46,7 @@ class Row:
     peak_rss: int | None
     compile_s: float | None
     startup_s: float | None = None  # a command engine's process start, timed apart
+    setup_s: float | None = None  # loading it in mbobench's process: a first compilation
     unknown_orders: int | None = None
     fills: int | None = None
     baseline_events_per_s: float | None = None  # the reference engine's, on the same file
@@ -123,6 +124,7 @@ def load_result(path: Path) -> Result:
             compile_s=max((run.get_metadata().get("mbobench_compile_seconds", 0.0)
                            for run in bench.get_runs()), default=0.0) or None,  # fmt: skip
             startup_s=meta.get("mbobench_startup_seconds"),
+            setup_s=meta.get("mbobench_setup_seconds"),
             unknown_orders=run_value(bench, "mbobench_unknown_orders"),
             fills=run_value(bench, "mbobench_fills"),
             reference=meta.get("mbobench_reference", BASELINE),
