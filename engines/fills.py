@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from engines.book import Book
 from engines.events import ASK, BID, NO_ASK, NO_BID
-from engines.results import FNV_OFFSET, Results, StrategyResult, mix
+from engines.results import FNV_OFFSET, Results, StrategyResult, mix, wrap64
 from engines.strategies import QUOTE, STRATEGIES, OrderRequest
 
 # The profile category of this module's functions (harness/results/categories.py).
@@ -122,7 +122,9 @@ class FillSimulator:
         self.fills[s] += 1
         signed = quantity if side == BID else -quantity
         self.position[key][s] += signed
-        self.cash[key][s] -= signed * price
+        # Cash wraps at 64 bits as the compiled engine's int64 does (only prices near 2**63 can
+        # reach it), so that every engine reports the same figures for everything accepted.
+        self.cash[key][s] = wrap64(self.cash[key][s] - signed * price)
         h = self.digest
         for word in (s, key, side, price, quantity):
             h = mix(h, word)

@@ -22,6 +22,11 @@ FNV_OFFSET = 0xCBF29CE484222325
 FNV_PRIME = 0x100000001B3
 
 
+def wrap64(x: int) -> int:
+    """A Python int as a signed 64-bit integer wraps it (two's complement)."""
+    return ((x + (1 << 63)) & MASK64) - (1 << 63)
+
+
 def mix(h: int, x: int) -> int:
     """Fold one 64-bit word (negative ints as two's complement) into the digest state."""
     return ((h ^ (x & MASK64)) * FNV_PRIME) & MASK64

@@ -14,14 +14,26 @@ from engines.book import Book
 from engines.events import ASK, BID, MBO_DTYPE, NO_ASK, NO_BID
 
 OPS = ("add", "add", "add", "cancel", "partial", "modify", "sweep", "clear", "unknown")
+# The ends of what the reader accepts: prices near both limits of int64 (-2**63 itself is no
+# price), receive times near 2**63 - 1 ns, sizes near 2**32 - 1.
+EXTREMES = {
+    "ordinary": (0, 250_000_000, 1_700_000_000_000_000_000, 1),
+    "top prices": ((1 << 63) - (1 << 24), 1, 1_700_000_000_000_000_000, 1),
+    "bottom prices": (-(1 << 63) + (1 << 24), 1, 1_700_000_000_000_000_000, 1),
+    "late times": (0, 250_000_000, (1 << 63) - (1 << 40), 1),
+    "huge sizes": (0, 250_000_000, 1_700_000_000_000_000_000, 300_000_000),  # 12 lots < 2**32
+}
 
 
-def build_stream(ops: list[tuple[int, int, int, int, int]], instruments: int) -> np.ndarray:
-    """Records from (op, instrument, side, offset, size) tuples; each op is one event."""
+def build_stream(ops: list[tuple[int, int, int, int, int]], instruments: int,
+                 extreme: str = "ordinary") -> np.ndarray:  # fmt: skip
+    """Records from (op, instrument, side, offset, size) tuples; each op is one event. `extreme`
+    names the ranges of prices, times and sizes (`EXTREMES`)."""
+    price_base, price_unit, ts_base, size_unit = EXTREMES[extreme]
     books = [Book() for _ in range(instruments)]
     out: list[tuple] = []
     next_id = 1000
-    ts = 1_700_000_000_000_000_000
+    ts = ts_base
     for op_index, inst, side_bit, offset, size in ops:
         op = OPS[op_index % len(OPS)]
         inst %= instruments
@@ -60,7 +72,8 @@ def build_stream(ops: list[tuple[int, int, int, int, int]], instruments: int) ->
         ts += 1000
     records = np.zeros(len(out), MBO_DTYPE)
     for i, (inst, t, oid, price, qty, flags, action, s) in enumerate(out):
-        records[i] = (14, 0xA0, 1, 100 + inst, t, oid, price * 250_000_000, qty, flags, 0,
+        dbn_price = price_base + price * price_unit if action != ord("R") else price_base
+        records[i] = (14, 0xA0, 1, 100 + inst, t, oid, dbn_price, qty * size_unit, flags, 0,
                       action, s, t + 90_000, 15_000, i)  # fmt: skip
     return records
 

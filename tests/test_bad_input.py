@@ -82,14 +82,25 @@ def test_wrong_schema(tmp_path, name):
     run_and_check(tmp_path, shared_file("dbn", name), "schema is mbp-10, expected mbo")
 
 
-@pytest.mark.parametrize("field,value,words", [("action", ord("X"), "unknown action 'X'"),
-                                               ("side", ord("Q"), "unknown side 'Q'"),
-                                               ("rtype", 0x13, "rtype 0x13")])  # fmt: skip
-def test_bad_record(tmp_path, field, value, words):
+BAD_FIELDS = [
+    ("action", ord("X"), "unknown action 'X'"),
+    ("side", ord("Q"), "unknown side 'Q'"),
+    ("rtype", 0x13, "rtype 0x13"),
+    # what a fuzzer found the compiled engine to compute differently; no feed sends them
+    ("price", -(1 << 63), "is not a price"),
+    ("ts_recv", 1 << 63, "beyond 2^63-1 ns"),
+]
+
+
+@pytest.mark.parametrize("field,value,words", BAD_FIELDS)
+@pytest.mark.parametrize("suffix", [".dbn", ".dbn.zst"])  # .zst: the compiled engine's ring
+def test_bad_record(tmp_path, field, value, words, suffix):
     records = good_records()
     records[2][field] = value
-    path = write_small_dbn(tmp_path / "bad.dbn", records)
+    path = write_small_dbn(tmp_path / f"bad{suffix}", records)
     run_and_check(tmp_path, path, "record 2", words)
+    # the compiled engine alone (on a .dbn.zst it reads ahead into its ring): the same words
+    assert_one_line_error(mbobench("once", path, "--engine", "compiled"), "record 2", words)
 
 
 def test_unknown_order_is_counted_or_an_error_with_strict(tmp_path):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import random
 
 import pytest
 from conftest import mbo_records, shared_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from streams import OPS, build_stream
+from streams import EXTREMES, OPS, build_stream
 
 from engines import ENGINES, load_engine
 from engines.book import Book, UnknownOrder
@@ -97,9 +98,10 @@ def test_digest_sees_the_book_and_the_fills(synthetic):
     st.lists(st.tuples(st.integers(0, len(OPS) - 1), st.integers(0, 3), st.integers(0, 1),
                        st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=300),
     st.integers(1, 3),
+    st.sampled_from(list(EXTREMES)),
 )  # fmt: skip
-def test_random_streams_agree(ops, instruments):
-    assert_all_agree(build_stream(ops, instruments), chunk=37)
+def test_random_streams_agree(ops, instruments, extreme):
+    assert_all_agree(build_stream(ops, instruments, extreme), chunk=37)
 
 
 def test_compiled_grows_every_array(synthetic):
@@ -205,3 +207,16 @@ def test_off_switches_leave_no_trace(synthetic, queue, lock, allocation, dispatc
     source = engine.source
     assert ("heappush" in source) == queue and ("lock" in source) == (lock != "off")
     assert ("MarketEvent" in source) == allocation and ("getattr" in source) == dispatch
+
+
+@pytest.mark.parametrize("extreme", [e for e in EXTREMES if e != "ordinary"])
+def test_extreme_values_agree(extreme):
+    # Streams at the ends of what the reader accepts, with enough fills that cash passes 2**63
+    # at the top and bottom prices: every engine computes the same figures.
+    rng = random.Random(extreme)
+    fills = 0
+    for _ in range(40):
+        ops = [(rng.randrange(len(OPS)), rng.randrange(4), rng.randrange(2), rng.randrange(21),
+                rng.randrange(21)) for _ in range(200)]  # fmt: skip
+        fills += assert_all_agree(build_stream(ops, 2, extreme), chunk=53).fills
+    assert fills >= 40
