@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from harness import commands
-from harness.measure import processes
 from harness.errors import InputError, ToolMissing
+from harness.measure import processes
 
 EPILOG = (
     "exit codes: 0 ok, 1 wrong digest or failed gate, 2 bad usage or input, "
