@@ -27,6 +27,8 @@ import weakref
 import numba
 import numpy as np
 
+from harness.errors import InputError
+
 # The profile category of this module's functions (harness/results/categories.py).
 COSTS = {"*": "reading"}
 
@@ -108,6 +110,10 @@ class Stream:
     def error(self) -> str:
         """libzstd's words for the error that stopped the stream."""
         return _error_name(int(self.state[ERROR])).decode("ascii", "replace")
+
+    def corrupt(self, path: os.PathLike) -> InputError:
+        """The error for corrupt data that stopped the stream, as every reader reports it."""
+        return InputError(f"{path}: corrupt zstd data (zstd decompress error: {self.error()})")
 
     def close(self) -> None:
         self._release()  # once: a finalizer runs at most once

@@ -143,8 +143,7 @@ class ReadAhead:
         if reason == TRAILING:
             return self.reader.trailing(detail, detail2)
         if reason == STREAM_FAILED:
-            return InputError(f"{path}: corrupt zstd data (zstd decompress error: "
-                              f"{self.stream.error()})")  # fmt: skip
+            return self.stream.corrupt(path)
         return InputError(f"{path}: truncated: the zstd stream ends inside a frame")
 
 

@@ -6,8 +6,10 @@ then handed out as chunks of `engines.events.MBO_DTYPE`:
 - `.dbn`: zero-copy views over a memory map of the file (the kernel pages it in as we go);
 - `.dbn.zst`: decompressed as a stream, frame after frame, straight into each chunk, never the
   whole file in memory. The frames' layout is checked when the file is opened, so that a file
-  that ends inside a frame is reported as truncated before any record is read
-  (python-zstandard's stream reader would return a short read there without a word).
+  that ends inside a frame is reported as truncated before any record is read (a stream reader
+  would return a short read there without a word). The decompressor is the system's libzstd,
+  the one the read-ahead thread calls (`harness.dbn.libzstd`), so that both report a corrupt
+  file in the same words; python-zstandard's copy where the system has none.
 
 Either way the file is read through a memory map, and the pages already read are given back
 every `RELEASE_BYTES` (`madvise(MADV_DONTNEED)`: they stay in the page cache, and a page touched
@@ -256,14 +258,22 @@ class _ZstdStream:
     def __init__(self, path: Path) -> None:
         import zstandard
 
+        from harness.dbn import libzstd
+
         self.path = path
         self._error = zstandard.ZstdError
         with path.open("rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         self._view = memoryview(self._map)
-        self._stream = zstandard.ZstdDecompressor().stream_reader(
-            _Compressed(self._map, self._view), read_size=_ZSTD_BLOCK, read_across_frames=True
-        )
+        # The same libzstd as the read-ahead thread's where there is one, so that a corrupt
+        # frame gets one verdict whichever way the file is read (libzstd versions differ in
+        # what they detect); python-zstandard's own copy otherwise.
+        self._native = libzstd.Stream(path, RELEASE_BYTES) if libzstd.AVAILABLE else None
+        self._stream = None
+        if self._native is None:
+            self._stream = zstandard.ZstdDecompressor().stream_reader(
+                _Compressed(self._map, self._view), read_size=_ZSTD_BLOCK, read_across_frames=True
+            )
 
     def check_frames(self) -> None:
         """Raise `InputError` unless the file is whole zstd frames (see harness.dbn.zstdframes)."""
@@ -281,6 +291,14 @@ class _ZstdStream:
 
     def readinto(self, buffer: memoryview) -> int:
         """Fill `buffer`; fewer bytes only at the end of the stream."""
+        if self._native is not None:
+            from harness.dbn.libzstd import decompress_into, release_read
+
+            got = decompress_into(*self._native.args, np.frombuffer(buffer, np.uint8))
+            if got < 0:
+                raise self._native.corrupt(self.path)
+            release_read(*self._native.release_args, self._native.state)
+            return int(got)
         filled = 0
         try:
             while filled < len(buffer):
@@ -293,8 +311,11 @@ class _ZstdStream:
         return filled
 
     def close(self) -> None:
-        self._stream.close()
-        self._stream = None  # it holds the view until it is freed
+        if self._native is not None:
+            self._native.close()
+        else:
+            self._stream.close()
+            self._stream = None  # it holds the view until it is freed
         self._view.release()
         self._map.close()
 
