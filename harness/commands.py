@@ -295,5 +295,8 @@ def cmd_data_synth(args: argparse.Namespace) -> int:
 def cmd_data_import_lobster(args: argparse.Namespace) -> int:
     from harness.datasets.lobster import import_lobster
 
-    print(import_lobster(args.message, args.book, args.output, symbol=args.symbol, date=args.date))
+    path, counts = import_lobster(args.message, args.book, args.output, symbol=args.symbol,
+                                  date=args.date)  # fmt: skip
+    print(path)
+    print(counts.summary(), file=sys.stderr)
     return 0

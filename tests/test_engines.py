@@ -68,7 +68,7 @@ def test_lobster_imports(tmp_path, name):
 
     message = shared_file("lobster", name)
     book = message.with_name(name.replace("message", "orderbook"))
-    path = import_lobster(message, book, tmp_path / "l.dbn")
+    path, _ = import_lobster(message, book, tmp_path / "l.dbn")
     assert_all_agree(read_records(path))
 
 

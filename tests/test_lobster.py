@@ -98,7 +98,7 @@ REAL = {
 @pytest.mark.parametrize(("ticker", "levels"), list(REAL))
 def test_rebuilt_book_matches_lobster_at_every_event_end(tmp_path, ticker, levels):
     message_path, book_path = lobster_pair(ticker, levels)
-    out = import_lobster(message_path, book_path, tmp_path / "out.dbn")
+    out, counts = import_lobster(message_path, book_path, tmp_path / "out.dbn")
     records = read_records(out)
     messages, events, revealed, removed = REAL[ticker, levels]
     _, counts = convert_lobster(message_path, book_path, date=DATE)
@@ -110,6 +110,9 @@ def test_rebuilt_book_matches_lobster_at_every_event_end(tmp_path, ticker, level
     assert seen == Counter({"matched": events, "inside matched": inside, "unknown": 0})
     # What the book file had to supply: quantity no message showed, and quantity gone unseen.
     assert (counts.revealed, counts.removed, counts.unresolved) == (revealed, removed, 0)
+    assert counts.compared == messages and counts.mismatched == 0
+    assert "matched the book file after every message" in counts.summary()
+    assert strict_replay(records) == len(records)  # --strict accepts what --book writes
 
 
 @pytest.mark.parametrize(("ticker", "levels"), list(REAL))
@@ -171,7 +174,7 @@ def test_messages_alone_one_to_three_records_each(tmp_path):
 
 def test_output_decodes_with_databento(tmp_path):
     message_path, book_path = lobster_pair("AAPL", 10)
-    out = import_lobster(message_path, book_path, tmp_path / "aapl.dbn.zst")
+    out, _ = import_lobster(message_path, book_path, tmp_path / "aapl.dbn.zst")
     ours = read_records(out)
     decoder = databento_dbn.DBNDecoder(compression=databento_dbn.Compression.ZSTD)
     decoder.write(out.read_bytes())
@@ -212,7 +215,7 @@ SMALL = """\
 def test_each_message_type_maps_to_databento_records(tmp_path):
     path = tmp_path / "TEST_2012-06-21_34200000_57600000_message_1.csv"
     path.write_text(SMALL)
-    out = import_lobster(path)  # symbol, date and output name from LOBSTER's file name
+    out, _ = import_lobster(path)  # symbol, date and output name from LOBSTER's file name
     assert out == tmp_path / "TEST_2012-06-21_34200000_57600000_message_1.dbn"
     assert Reader(out).metadata.symbols == ["TEST"]
     records = read_records(out)
@@ -302,6 +305,7 @@ def test_book_file_fills_in_what_the_messages_leave_out(tmp_path):
         ("9:30,1,13,100,1000000,1", "time '9:30' is not seconds after midnight"),
         ("34200.5,1,13,100,1000000,0", "direction 0"),
         ("34200.0,1,13,100,1000000,1", "before the line above's"),
+        ("99999999999,1,13,100,1000000,1", "is not within the trading day"),  # a fuzzer's
     ],
 )
 def test_malformed_line_names_file_and_line(tmp_path, line, says):
@@ -333,4 +337,70 @@ def test_date_is_needed_when_the_name_does_not_say(tmp_path):
     path.write_text(SMALL)
     with pytest.raises(InputError, match="no trading date in the file name"):
         import_lobster(path)
-    assert import_lobster(path, date=DATE, symbol="X").name == "messages.dbn"
+    assert import_lobster(path, date=DATE, symbol="X")[0].name == "messages.dbn"
+
+
+def strict_replay(records) -> int:
+    """Records a strict book applies before it meets an id that no record added (all of them
+    when there is none)."""
+    from engines.book import UnknownOrder
+
+    book = Book(strict=True)
+    for i, (action, side, price, size, order_id, flags) in enumerate(zip(
+            *(records[c].tolist() for c in ("action", "side", "price", "size", "order_id",
+                                            "flags")), strict=True)):  # fmt: skip
+        try:
+            book.apply(action, side, price, size, order_id, flags)
+        except UnknownOrder:
+            return i
+        if flags & 0x80:
+            book.end_event(0, 0)
+    return len(records)
+
+
+def write_pair(tmp_path, messages: str, rows: str):
+    message_path = tmp_path / "X_2012-06-21_34200000_57600000_message_1.csv"
+    book_path = tmp_path / "X_2012-06-21_34200000_57600000_orderbook_1.csv"
+    message_path.write_text(messages)
+    book_path.write_text(rows)
+    return message_path, book_path
+
+
+def test_negative_size_in_a_book_row(tmp_path):
+    message_path, book_path = write_pair(tmp_path, "34200.1,1,11,100,1000000,1\n",
+                                         "1001000,-5,1000000,100\n")  # fmt: skip
+    with pytest.raises(InputError) as caught:
+        import_lobster(message_path, book_path, tmp_path / "x.dbn")
+    assert str(caught.value).startswith(f"{book_path}:1: size -5 in column 2")
+    assert not (tmp_path / "x.dbn").exists()
+
+
+def test_a_delete_no_order_can_stand_for_is_an_error_with_the_book(tmp_path):
+    # Id 99 was never added, and the book file shows nothing at 101.00: with --book no order
+    # of the output can stand for it, and a --strict run would reject the file.
+    message_path, book_path = write_pair(
+        tmp_path, "34200.1,1,11,100,1000000,1\n34200.2,3,99,10,1010000,1\n",
+        "9999999999,0,1000000,100\n9999999999,0,1000000,100\n")  # fmt: skip
+    with pytest.raises(InputError) as caught:
+        import_lobster(message_path, book_path, tmp_path / "x.dbn")
+    said = str(caught.value)
+    assert said.startswith(f"{message_path}:2: a delete of order id 99") and "\n" not in said
+    # Without the book file the messages are converted alone, and the id counted as unknown.
+    out, counts = import_lobster(message_path, None, tmp_path / "y.dbn")
+    assert counts.unresolved == 1 and "1 ids left unknown" in counts.summary()
+
+
+def test_an_execution_larger_than_its_order_converts_to_what_strict_accepts(tmp_path):
+    # 30 of order 11 left while out of view, so the book file shows 70; then 100 executes and
+    # 10 more are deleted: every record names an order the output added.
+    message_path, book_path = write_pair(
+        tmp_path,
+        "34200.1,1,11,100,1000000,1\n34200.2,4,11,100,1000000,1\n34200.3,3,11,10,1000000,1\n",
+        "9999999999,0,1000000,70\n9999999999,0,-9999999999,0\n9999999999,0,-9999999999,0\n",
+    )
+    try:
+        out, counts = import_lobster(message_path, book_path, tmp_path / "x.dbn")
+    except InputError as exc:  # or it says which line it cannot convert
+        assert str(exc).startswith(f"{message_path}:")
+        return
+    assert strict_replay(read_records(out)) == counts.records

@@ -92,6 +92,22 @@ class LobsterCounts:
     removed: int = 0  # C records removing size that left without a message
     unseen_ids: int = 0  # cancels and executions of an id the book does not hold
     unresolved: int = 0  # ... of those, the ones left naming it (no order at their level)
+    compared: int = 0  # messages after which the book was held against the book file's row
+    mismatched: int = 0  # ... of those, the ones after which it differed
+
+    def summary(self) -> str:
+        """What the conversion did, in a line for the user."""
+        parts = [f"{self.messages:,} messages, {self.events:,} events, {self.records:,} records"]
+        if self.compared:
+            matched = ("matched the book file after every message" if not self.mismatched else
+                       f"differed from the book file after {self.mismatched:,} of "
+                       f"{self.compared:,} messages")  # fmt: skip
+            parts.append(f"the rebuilt book {matched}")
+            parts.append(f"{self.seeded_levels} levels seeded, {self.revealed:,} sizes filled "
+                         f"in, {self.removed:,} taken out, {self.unseen_ids:,} unseen ids "
+                         f"resolved")  # fmt: skip
+        parts.append(f"{self.unresolved:,} ids left unknown")
+        return "; ".join(parts)
 
 
 def import_lobster(
@@ -102,8 +118,9 @@ def import_lobster(
     symbol: str | None = None,
     date: Date | str | None = None,
     version: int = 3,
-) -> Path:
-    """Convert a LOBSTER message file (and its book file, to seed the book) to a DBN MBO file.
+) -> tuple[Path, LobsterCounts]:
+    """Convert a LOBSTER message file (and its book file, to seed the book) to a DBN MBO file;
+    the file written, and what the conversion did.
 
     The symbol and the trading date come from LOBSTER's file name
     (`TICKER_YYYY-MM-DD_start_end_message_N.csv`) unless given. Without `out_path` the file is
@@ -120,13 +137,14 @@ def import_lobster(
         date = named["date"]
     if symbol is None:
         symbol = named["symbol"] if named else message_path.stem
-    records, _ = convert_lobster(message_path, book_path, date=date)
+    records, counts = convert_lobster(message_path, book_path, date=date)
     out = Path(out_path) if out_path is not None else message_path.with_suffix(".dbn")
     ts = records["ts_event"]
-    return write_dbn(
+    written = write_dbn(
         out, [records], dataset=DATASET, start_ns=int(ts[0]), end_ns=int(ts[-1]) + 1,
         symbols=[symbol], version=version,
     )  # fmt: skip
+    return written, counts
 
 
 def convert_lobster(
@@ -144,18 +162,20 @@ def convert_lobster(
     messages = read_messages(message_path)
     midnight = _midnight_ns(message_path, date)
     if book_path is None:
-        converter = _Converter(midnight, follow_book=False)
+        converter = _Converter(midnight, follow_book=False, path=Path(message_path))
         for message in messages:
             converter.message(message)
         return converter.finish()
     rows = read_book(book_path, len(messages), message_path)
     levels = len(rows[0]) // 4
-    converter = _Converter(midnight, follow_book=repair)
+    converter = _Converter(midnight, follow_book=repair, path=Path(message_path))
     converter.seed(messages[0], _row_levels(rows[0], levels))
     for message, row in zip(messages, rows, strict=True):
         converter.message(message)
+        shown = _row_levels(row, levels)
         if repair:
-            converter.repair(_row_levels(row, levels), levels)
+            converter.repair(shown, levels)
+        converter.compare(shown, levels)
     return converter.finish()
 
 
@@ -165,7 +185,8 @@ Levels = dict[int, list[tuple[int, int]]]  # side -> (DBN price, size), best fir
 class _Converter:
     """Emits the records of messages in order, and keeps the book they build."""
 
-    def __init__(self, midnight_ns: int, follow_book: bool) -> None:
+    def __init__(self, midnight_ns: int, follow_book: bool, path: Path) -> None:
+        self.path = path  # the message file, for errors naming a line of it
         self.midnight_ns = midnight_ns
         self.follow_book = follow_book  # the book is kept equal to the book file's rows
         self.book = Book()  # the book a reader of the output rebuilds
@@ -215,7 +236,7 @@ class _Converter:
         if kind == 1:
             self.emit(ADD, side, price, size, order_id)
         elif kind <= 4:
-            resting = self._resting(order_id, side, price)
+            resting = self._resting(order_id, side, price, kind)
             if kind == 4:
                 self.emit(TRADE, aggressor, price, size, 0)
                 self.emit(FILL, side, price, size, resting)
@@ -254,6 +275,15 @@ class _Converter:
                     self._take(side, price, have - size)
         self.counts.repaired += len(self.columns[0]) > records
 
+    def compare(self, shown: Levels, levels: int) -> None:
+        """Count a message after which the book differs from the book file's row (where the
+        row shows it: its N levels, or the whole side when it shows fewer)."""
+        self.counts.compared += 1
+        for side, want in shown.items():
+            if self.book.depth(side, levels if len(want) == levels else 1 << 30) != want:
+                self.counts.mismatched += 1
+                return
+
     def finish(self) -> tuple[np.ndarray, LobsterCounts]:
         self.end_event()
         self.counts.events += 1
@@ -269,8 +299,10 @@ class _Converter:
         self.counts.records = len(records)
         return records, self.counts
 
-    def _resting(self, order_id: int, side: int, price: int) -> int:
-        """The id the book holds a resting order under: its own, or one at its level."""
+    def _resting(self, order_id: int, side: int, price: int, kind: int) -> int:
+        """The id the book holds a resting order under: its own, or one at its level. With the
+        book file followed, an order that neither holds is an error: the output would name an id
+        that no record added."""
         if order_id in self.book.orders:
             return order_id
         self.counts.unseen_ids += 1
@@ -282,6 +314,11 @@ class _Converter:
             # The level's size equals the file's, so its orders hold this one's size: some of
             # them left while out of view, and this one came in out of view.
             return next(iter(level.queue))
+        if self.follow_book:
+            what = {2: "a cancel", 3: "a delete", 4: "an execution"}[kind]
+            raise InputError(f"{self.path}:{self.sequence}: {what} of order id {order_id}, but "
+                             f"neither the messages nor the book file hold an order at its "
+                             f"price {price / 1e9:.4f}")  # fmt: skip
         self.counts.unresolved += 1
         return order_id
 

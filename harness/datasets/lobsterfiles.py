@@ -16,6 +16,7 @@ from typing import NamedTuple
 from engines.events import ASK, BID
 from harness.errors import InputError
 
+DAY_S = 86_400  # a time after midnight is within one day
 SYNTHETIC_ID = 1 << 62  # ids from here up are the converter's own (lobster.py): not in a file
 _TIME = re.compile(r"(\d+)(?:\.(\d{1,9}))?", re.ASCII)
 _COLUMNS = ("time", "type", "order id", "size", "price", "direction")
@@ -49,6 +50,9 @@ def read_messages(path: str | Path) -> list[Message]:
                 "(digits, up to 9 decimals)"
             )
         seconds, fraction = time_match.groups()
+        if int(seconds) > DAY_S:  # (a day with a leap second ends at 86,400.x)
+            raise InputError(f"{path}:{number}: time {fields[0]} is not within the trading day "
+                             f"(0 to {DAY_S:,} seconds after midnight)")  # fmt: skip
         ns = int(seconds) * 1_000_000_000 + int((fraction or "").ljust(9, "0"))
         if ns < last_ns:  # one run per timestamp needs the file's order
             raise InputError(f"{path}:{number}: time {fields[0]} is before the line above's")
@@ -85,7 +89,12 @@ def read_book(
         if len(fields) % 4 or (book and len(fields) != len(book[0])):
             want = f"{len(book[0])}" if book else "4 per level"
             raise InputError(f"{path}:{number}: {len(fields)} columns, expected {want}")
-        book.append([_integer(path, number, "book column", text) for text in fields])
+        row = [_integer(path, number, "book column", text) for text in fields]
+        for column in range(1, len(row), 2):  # each level's ask size, then its bid size
+            if not 0 <= row[column] < 1 << 32:
+                raise InputError(f"{path}:{number}: size {row[column]} in column {column + 1}: "
+                                 "sizes are 0 (an empty level) or more, below 2**32")  # fmt: skip
+        book.append(row)
     if len(book) != rows:
         raise InputError(
             f"{path}: {len(book)} rows for the {rows} messages of {message_path} "
