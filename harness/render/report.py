@@ -28,8 +28,8 @@ COLORS = {"queue": "#d62728", "lock": "#ff7f0e", "alloc": "#9467bd", "allocation
 
 def build(runs: list[Result], attributions: list[Result], profiles: list[dict]) -> tuple:
     """The report's sections: a list of (title, html body, markdown body, images)."""
-    current, sources = _newest_per_file(runs)  # sources[0] is the newest result
-    sections = [_throughput(current, sources), _phases(current)]
+    current, sources, origin = _newest_per_pair(runs)  # sources[0] is the newest result
+    sections = [_throughput(current, origin), _phases(current)]
     for attribution in attributions:
         sections.append(_attribution(attribution, profiles))
     history = _same_file(runs)
@@ -62,36 +62,43 @@ def write(sections: list, html_path: Path, title: str) -> tuple[Path, Path]:
     return html_path, md_path
 
 
-def _newest_per_file(runs: list[Result]) -> tuple[Result, list[Result]]:
-    """The rows of every file from the newest result that measured it (as one result, dated as
-    the newest), and the results they come from."""
-    rows, sources, seen = [], [], set()
+def _newest_per_pair(runs: list[Result]) -> tuple[Result, list[Result], dict[int, Result]]:
+    """Every (file, engine) from the newest result that measured it, as one result dated as the
+    newest; the results they come from, newest first; and each row's result (by row id)."""
+    rows, sources, origin, seen = [], [], {}, set()
     for run in sorted(runs, key=_date, reverse=True):
-        files = {r.file for r in run.rows} - seen
-        if files:
+        fresh = [r for r in run.rows if (r.file, r.engine) not in seen]
+        if fresh:
             sources.append(run)
-            rows += [r for r in run.rows if r.file in files]
-            seen |= files
+            rows += fresh
+            origin.update({id(r): run for r in fresh})
+            seen |= {(r.file, r.engine) for r in fresh}
     newest = sources[0]
-    return Result(newest.path, newest.suite, rows), sources
+    order = {file: i for i, file in enumerate(dict.fromkeys(r.file for r in rows))}
+    rows.sort(key=lambda r: order[r.file])  # stable: each file's engines in measured order
+    return Result(newest.path, newest.suite, rows), sources, origin
 
 
-def _throughput(result: Result, sources: list[Result]):
-    head = ["file", "engine", "events", "events/s", "± rsd", "x ceiling", "x baseline",
-            "peak MB", "digest"]  # fmt: skip
+def _throughput(result: Result, origin: dict[int, Result]):
+    head = ["file", "engine", "events", "events/s", "± rsd", "x ceiling", "x reference",
+            "peak MB", "digest", "measured in"]  # fmt: skip
     rows = []
     for r in result.rows:
         wrong = r.digest_ok is False
         speed = "-" if wrong else f"{r.events_per_s:,.0f}"
         ratio = "-" if wrong else f"{r.ratio_to_ceiling:.3f}"
+        source = origin[id(r)]
         rows.append([r.file, r.engine, f"{r.events:,}", speed, "-" if wrong else f"{r.rsd:.1%}",
                      ratio,
-                     "" if r.speedup is None or r.is_ceiling or wrong else f"{r.speedup:.2f}x",
+                     "" if r.speedup is None or r.is_ceiling or wrong
+                     else f"{r.speedup:.2f}x {r.reference}",
                      f"{r.peak_rss / 1e6:,.0f}" if r.peak_rss else "",
-                     {True: "ok", False: "WRONG", None: ""}[r.digest_ok]])  # fmt: skip
+                     {True: "ok", False: "WRONG", None: ""}[r.digest_ok],
+                     f"{source.path.name} ({_preset(source)})"])  # fmt: skip
     images = [(f"throughput-{i}", _bars(result, file)) for i, file in
               enumerate(dict.fromkeys(r.file for r in result.rows))]  # fmt: skip
-    note = f"<p>From {html.escape(', '.join(r.path.name for r in sources))}.</p>"
+    note = ("<p>Each file and engine from the newest result that measured it; ratios are to "
+            "the ceiling and the reference of that same run.</p>")  # fmt: skip
     return (
         "Throughput against the reading ceiling",
         note + _html_table(head, rows),
@@ -100,21 +107,28 @@ def _throughput(result: Result, sources: list[Result]):
     )
 
 
+def _preset(result: Result) -> str:
+    meta = result.suite.get_benchmarks()[0].get_metadata()
+    return str(meta.get("mbobench_preset", "preset not recorded"))
+
+
 def _bars(result: Result, file: str) -> bytes:
     plt = _pyplot()
     rows = [r for r in result.rows if r.file == file and r.digest_ok is not False]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
     names = [r.engine for r in rows]
     values = [r.events_per_s for r in rows]
-    ax.barh(names, values, color=["#7f7f7f" if r.is_ceiling else "#1f77b4" for r in rows])
+    errors = [r.events_per_s * r.rsd for r in rows]  # one standard deviation of the values
+    ax.barh(names, values, xerr=errors, capsize=3, error_kw={"elinewidth": 0.8},
+            color=["#7f7f7f" if r.is_ceiling else "#1f77b4" for r in rows])  # fmt: skip
     ceiling = rows[0].ceiling_events_per_s
     ax.axvline(ceiling, color="#d62728", linestyle="--", label="reading ceiling")
     ax.axvline(0.83 * ceiling, color="#ff7f0e", linestyle=":", label="0.83 of the ceiling")
     ax.set_xscale("log")
     ax.set_xlabel("events/s (log scale)")
     ax.invert_yaxis()
-    ax.set_title(file)
-    ax.legend(loc="center right", fontsize=8)  # beside the Python engines' short bars
+    ax.set_title(f"{file} (bars: one standard deviation)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)  # outside the data
     return _png(fig)
 
 
@@ -188,18 +202,22 @@ def _stacked(a, profiles: list[dict]) -> bytes:
     plt = _pyplot()
     bars = {"experiment": {c: a.share(f.ns) for c, f in a.parts.items()}}
     bars["experiment"]["remainder"] = a.share(a.remainder.ns)
+    from harness.results.attribution import BASELINES
+
     for p in profiles:
-        if p.get("engine") == "baseline" and p.get("cpu_sampled", True):
+        if p.get("engine") == BASELINES.get(a.family) and p.get("cpu_sampled", True):
             bars[f"{p['profiler']} (baseline)"] = {k: v for k, v in p["shares"].items() if v}
     fig, ax = plt.subplots(figsize=(8, 1.0 + 0.6 * len(bars)))
+    named: dict[str, str] = {}  # every category drawn, for the legend
     for y, shares in enumerate(bars.values()):
         right, left = 0.0, 0.0  # positive parts stack rightwards from 0, negative ones leftwards
         for category, share in shares.items():
             start = right if share >= 0 else left + share
             ax.barh(y, abs(share), left=start, color=COLORS.get(category, "#c7c7c7"),
                     edgecolor="white", hatch="//" if share < 0 else None)  # fmt: skip
-            if abs(share) > 0.04:
+            if abs(share) > 0.06:  # a narrower segment is named by the legend alone
                 ax.text(start + abs(share) / 2, y, category, ha="center", va="center", fontsize=7)
+            named.setdefault(category, COLORS.get(category, "#c7c7c7"))
             if share >= 0:
                 right += share
             else:
@@ -208,30 +226,36 @@ def _stacked(a, profiles: list[dict]) -> bytes:
     ax.set_yticks(range(len(bars)), list(bars))
     ax.set_xlabel("share of the all-on configuration's time (hatched: a cost that saves time)")
     ax.set_title(f"{a.file}: experiment (Shapley) beside profile")
+    patches = [plt.Rectangle((0, 0), 1, 1, color=color) for color in named.values()]
+    ax.legend(patches, list(named), fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     return _png(fig)
 
 
 def _history(runs: list[Result]):
+    """events/s per engine across commits: x in the order the commits were first measured,
+    labelled by commit; one series per engine and preset; bars of one standard deviation."""
     plt = _pyplot()
     ordered = sorted(runs, key=_date)
-    labels = [f"{_commit(r) or r.path.stem}\n{_date(r)[5:16]}" for r in ordered]
-    fig, ax = plt.subplots(figsize=(8, 4))
-    engines = dict.fromkeys(r.engine for run in ordered for r in run.rows)
-    for engine in engines:
-        points = [
-            (i, row.events_per_s)
-            for i, run in enumerate(ordered)
-            for row in run.rows
-            if row.engine == engine and row.digest_ok is not False
-        ]
-        if points:
-            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=engine)
-    ax.set_xticks(range(len(labels)), labels, rotation=30, fontsize=7)
+    commits = list(dict.fromkeys(_commit(r) or r.path.stem for r in ordered))
+    fig, ax = plt.subplots(figsize=(9, 4))
+    series: dict[tuple[str, str], list[tuple[int, float, float]]] = {}
+    for run in ordered:
+        x = commits.index(_commit(run) or run.path.stem)
+        for row in run.rows:
+            if row.digest_ok is not False:
+                series.setdefault((row.engine, _preset(run)), []).append(
+                    (x, row.events_per_s, row.events_per_s * row.rsd)
+                )
+    for (engine, preset), points in series.items():
+        ax.errorbar([p[0] for p in points], [p[1] for p in points], yerr=[p[2] for p in points],
+                    marker="o", capsize=3, label=f"{engine} ({preset})")  # fmt: skip
+    ax.set_xticks(range(len(commits)), commits, rotation=30, fontsize=7)
+    ax.set_xlabel("commit, in the order first measured")
     ax.set_yscale("log")
     ax.set_ylabel("events/s")
-    ax.legend(fontsize=7)
-    head = ["result", "commit", "date"]
-    rows = [[r.path.name, _commit(r) or "", _date(r)] for r in ordered]
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside the data
+    head = ["result", "commit", "preset", "date"]
+    rows = [[r.path.name, _commit(r) or "", _preset(r), _date(r)] for r in ordered]
     return (
         "Across commits",
         _html_table(head, rows),
@@ -243,7 +267,8 @@ def _history(runs: list[Result]):
 def _machine(result: Result):
     meta = result.suite.get_benchmarks()[0].get_metadata()
     keys = ["cpu_model_name", "cpu_count", "hostname", "platform", "python_version",
-            "mbobench_commit", "date"]  # fmt: skip
+            "mbobench_version", "mbobench_commit", "mbobench_engine_commit", "mbobench_preset",
+            "date"]  # fmt: skip
     rows = [[k, str(meta[k])] for k in keys if k in meta]
     return ("Machine and commit", _html_table(["", ""], rows), markdown.table(["", ""], rows), [])
 
@@ -263,7 +288,9 @@ def _date(result: Result) -> str:
 
 
 def _commit(result: Result) -> str | None:
-    return result.suite.get_benchmarks()[0].get_metadata().get("mbobench_commit")
+    """The commit of the engines under test, else mbobench's own (older results)."""
+    meta = result.suite.get_benchmarks()[0].get_metadata()
+    return meta.get("mbobench_engine_commit") or meta.get("mbobench_commit")
 
 
 def _html_table(head: list[str], rows: list[list[str]]) -> str:
