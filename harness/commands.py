@@ -18,7 +18,13 @@ from harness.errors import InputError
 
 def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
+    from rich.progress import (
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from harness.measure.config import load_config
     from harness.measure.runner import Settings, run_suite, write_suite
@@ -46,14 +52,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = args.output or Path("reports") / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"
     if out.exists() and not args.force:
         raise InputError(f"{out}: already exists (use --force to replace it)")
-    columns = (SpinnerColumn(), "[progress.description]{task.description}", TimeElapsedColumn())
-    with Progress(*columns, console=err) as progress:
+    engines = args.engine or config["engines"]
+    total = len(files) * (len(engines) + 2)  # the ceiling before the engines and after them
+    columns = (SpinnerColumn(), "[progress.description]{task.description}", MofNCompleteColumn(),
+               TimeElapsedColumn(), "left", TimeRemainingColumn())  # fmt: skip
+    # The time left is the mean time of a finished benchmark times those left, over the run.
+    with Progress(*columns, console=err, speed_estimate_period=24 * 3600) as progress:
+        overall = progress.add_task("benchmarks", total=total)
 
         def on_start(label: str):
-            task = progress.add_task(label, total=1)
-            return lambda: progress.update(task, completed=1)
+            progress.update(overall, description=f"benchmarks: {label}")
+            return lambda: (progress.advance(overall), err.print(f"  measured {label}"))
 
-        suite = run_suite(files, args.engine or config["engines"], settings, on_start)
+        suite = run_suite(files, engines, settings, on_start)
     write_suite(suite, out, force=args.force)
     result = load_result(out)
     _console_out().print(run_table(result))

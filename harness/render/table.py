@@ -15,15 +15,17 @@ def run_table(result: Result) -> Table:
     one_file = len(files) == 1
     title = f"{result.path.name}: {files[0]}" if one_file else result.path.name
     table = Table(title=title, title_justify="left", caption_justify="left")
+    # Every column folds where the terminal is too narrow: a long name
+    # (switches:queue+lock+alloc+dispatch) or a figure wraps, and is never cut.
     table.add_column("engine" if one_file else "file / engine", style="bold", overflow="fold")
-    table.add_column("events", justify="right")
-    table.add_column("events/s", justify="right", style="cyan")
-    table.add_column("± rsd", justify="right")
-    table.add_column("x ceiling", justify="right")
+    table.add_column("events", justify="right", overflow="fold")
+    table.add_column("events/s", justify="right", overflow="fold", style="cyan")
+    table.add_column("± rsd", justify="right", overflow="fold")
+    table.add_column("x ceiling", justify="right", overflow="fold")
     references = sorted({r.reference for r in result.rows})
     table.add_column(f"x {references[0]}" if len(references) == 1 else "x reference",
                      justify="right", overflow="fold")  # fmt: skip
-    table.add_column("peak MB", justify="right")
+    table.add_column("peak MB", justify="right", overflow="fold")
     table.add_column("digest", overflow="fold")
     notes, spread = [], []
     for row in result.rows:
