@@ -4,8 +4,8 @@ The program runs its passes over the file under `perf record -e cpu-clock` (the 
 these virtual machines have no hardware counters) with DWARF call graphs, so that a release
 build without frame pointers still gives whole stacks. `perf script` prints the samples with
 their symbols demangled; Rust's legacy hashes (`::h0123456789abcdef`) are dropped. Each sample's
-category is that of its deepest frame matching a declared pattern (`NATIVE_PATTERNS`, after the
-user's own from `[tool.mbobench.categories]`, category -> list of regular expressions). Written
+category comes from declared symbol patterns (below: the user's own from
+`[tool.mbobench.categories]`, category -> list of regular expressions, first). Written
 into `profiles/<engine>/`: `perf.data`, `perf.collapsed.txt` (a stack a line, root first, with
 its count) and `perf.speedscope.json` (speedscope.app's sampled-profile format).
 """
@@ -23,22 +23,32 @@ from harness.measure import processes
 from harness.measure.command import PASSES, command_line, run_passes
 from harness.results.categories import CATEGORIES
 
-# Symbol patterns of the Rust standard library and of our crate, per category, searched in
-# order from a sample's innermost frame outwards: the first frame that matches decides.
-NATIVE_PATTERNS: list[tuple[str, str]] = [
+# A sample's category: its deepest frame that a pattern of our own code matches (the user's
+# `[tool.mbobench.categories]`, then `OWN_PATTERNS`: the crate's modules and functions, which say
+# what a call is for), else its deepest frame that a pattern of the standard library matches
+# (`STD_PATTERNS`: what the call is). So the hashing inside the baseline's string-keyed feature
+# map is allocation (the plan's "string keys for features"), the hashing of its strategy lookup
+# dispatch, and a lock that the compiler inlined into our own function still counts as a lock.
+OWN_PATTERNS: list[tuple[str, str]] = [
+    (r"market::Locked|RwLock", "lock"),
+    (r"strategies::feature_map|Strategy>::on_book|Strategy::on_book|OrderRequest", "allocation"),
+    (r"strategies::by_name", "dispatch"),
+    (r"::strategies::", "strategy"),
+    (r"MarketState>?::(submit|carry_out)|::fills::", "fills"),
+    (r"::book::|MarketState>?::apply", "book"),
+    (r"::(reader|zstd|metadata|record|validate)::", "reading"),
+]
+STD_PATTERNS: list[tuple[str, str]] = [
     (r"binary_heap|BinaryHeap", "queue"),
-    (r"RwLock|rwlock|futex|pthread_rwlock|sync::poison|std::sync::", "lock"),
+    (r"rwlock|futex|pthread_rwlock|sync::poison|std::sync::", "lock"),
     (
         r"__rust_alloc|__rust_dealloc|__rust_realloc|alloc::alloc::|\bmalloc\b|\bfree\b|"
-        r"\brealloc\b|_int_malloc|_int_free|malloc_consolidate|cfree|as core::clone::Clone>|"
-        r"raw_vec|drop_in_place<alloc::",
+        r"\brealloc\b|_int_malloc|_int_free|malloc_consolidate|cfree|tcache_|_libc_malloc|"
+        r"_libc_free|as core::clone::Clone>|raw_vec|drop_in_place<alloc::|memcpy",
         "allocation",
     ),
-    (r"hash::map|hashbrown|core::hash::|sip::|HashMap|<dyn |vtable", "dispatch"),
-    (r"::book::", "book"),
-    (r"::strategies::", "strategy"),
-    (r"::fills::", "fills"),
-    (r"::(reader|zstd|metadata|record|validate)::|ZSTD_|libzstd|HUF_|FSE_", "reading"),
+    (r"hash::map|hashbrown|core::hash::|sip::|HashMap|<dyn |vtable|memcmp", "dispatch"),
+    (r"ZSTD_|libzstd|HUF_|FSE_", "reading"),
 ]
 _HASH = re.compile(r"::h[0-9a-f]{16}\b")
 _FRAME = re.compile(r"^\s*[0-9a-f]+ (?P<symbol>.*?)(?:\+0x[0-9a-f]+)? \((?P<dso>[^()]*)\)$")
@@ -51,7 +61,7 @@ def profile_native(engine: str, template: str, path: Path, out_dir: Path, second
     perf = shutil.which("perf")
     if perf is None:
         raise ToolMissing("perf is not installed (Debian: apt-get install linux-perf)")
-    patterns = _patterns(user_patterns)
+    patterns = (_patterns(user_patterns, OWN_PATTERNS), _patterns({}, STD_PATTERNS))
     passes = 1
     if PASSES in template:  # one timed pass tells how many make `seconds`
         elapsed = run_passes(template, path, 1, engine)[0]["elapsed_ns"] / 1e9
@@ -90,8 +100,9 @@ def collapse(script: str) -> dict[tuple[str, ...], int]:
     return stacks
 
 
-def summarize(stacks: dict[tuple[str, ...], int], patterns: list[tuple[re.Pattern, str]]) -> dict:
-    """Samples per category: each stack's deepest frame that a pattern matches decides."""
+def summarize(stacks: dict[tuple[str, ...], int], patterns: tuple[list, list]) -> dict:
+    """Samples per category: each stack's deepest frame that an own pattern matches decides,
+    else its deepest frame that a standard library's does."""
     samples = dict.fromkeys(CATEGORIES, 0)
     for stack, count in stacks.items():
         samples[_category(stack, patterns)] += count
@@ -100,18 +111,19 @@ def summarize(stacks: dict[tuple[str, ...], int], patterns: list[tuple[re.Patter
             "shares": {k: v / total for k, v in samples.items()}}  # fmt: skip
 
 
-def _category(stack: tuple[str, ...], patterns: list[tuple[re.Pattern, str]]) -> str:
-    for frame in reversed(stack):
-        for pattern, category in patterns:
-            if pattern.search(frame):
-                return category
+def _category(stack: tuple[str, ...], patterns: tuple[list, list]) -> str:
+    for tier in patterns:
+        for frame in reversed(stack):
+            for pattern, category in tier:
+                if pattern.search(frame):
+                    return category
     return "other"
 
 
-def _patterns(user: dict[str, list[str]]) -> list[tuple[re.Pattern, str]]:
+def _patterns(user: dict[str, list[str]], defaults: list[tuple[str, str]]) -> list:
     compiled = []
     for category, texts in [*((c, p) for c, p in user.items()),
-                            *((c, [p]) for p, c in NATIVE_PATTERNS)]:  # fmt: skip
+                            *((c, [p]) for p, c in defaults)]:  # fmt: skip
         if category not in CATEGORIES:
             raise InputError(f"[tool.mbobench.categories]: unknown category {category!r} "
                              f"(known: {', '.join(CATEGORIES)})")  # fmt: skip
