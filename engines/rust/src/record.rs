@@ -79,13 +79,30 @@ fn u64_at(rec: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(rec[at..at + 8].try_into().expect("8 bytes"))
 }
 
-/// A record's raw header fields, for validation.
+// A record's fields one by one, for validation.
+
 pub fn length(rec: &[u8]) -> u8 {
     rec[at::LENGTH]
 }
 
 pub fn rtype(rec: &[u8]) -> u8 {
     rec[at::RTYPE]
+}
+
+pub fn action(rec: &[u8]) -> u8 {
+    rec[at::ACTION]
+}
+
+pub fn side(rec: &[u8]) -> u8 {
+    rec[at::SIDE]
+}
+
+pub fn ts_recv(rec: &[u8]) -> u64 {
+    u64_at(rec, at::TS_RECV)
+}
+
+pub fn price(rec: &[u8]) -> i64 {
+    u64_at(rec, at::PRICE) as i64
 }
 
 impl Mbo {

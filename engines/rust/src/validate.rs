@@ -4,10 +4,9 @@
 //! that is not i64::MIN (the empty bid side's sentinel, no real price).
 
 use crate::error::InputError;
-use crate::record::{self, ACTIONS, RTYPE_MBO, SIDES};
-
-const PRICE_OFFSET: usize = 24;
-const TS_RECV_OFFSET: usize = 40;
+use crate::record::{
+    action, code_repr, length, price, rtype, side, ts_recv, ACTIONS, RTYPE_MBO, SIDES,
+};
 
 /// Which action and side codes are known, by byte value.
 const fn table(codes: &[u8]) -> [bool; 256] {
@@ -23,14 +22,6 @@ const fn table(codes: &[u8]) -> [bool; 256] {
 const ACTION_OK: [bool; 256] = table(&ACTIONS);
 const SIDE_OK: [bool; 256] = table(&SIDES);
 
-fn ts_recv(rec: &[u8]) -> u64 {
-    u64::from_le_bytes(rec[TS_RECV_OFFSET..TS_RECV_OFFSET + 8].try_into().expect("8 bytes"))
-}
-
-fn price(rec: &[u8]) -> i64 {
-    i64::from_le_bytes(rec[PRICE_OFFSET..PRICE_OFFSET + 8].try_into().expect("8 bytes"))
-}
-
 /// Check every record of a chunk: its length and rtype, a known action and side, a ts_recv
 /// below 2^63 and a price that is not the empty bid side's sentinel. The first bad record is
 /// reported with the first rule it breaks, in that order.
@@ -43,10 +34,10 @@ pub fn validate(
 ) -> Result<(), InputError> {
     for (i, rec) in chunk.chunks_exact(stride).enumerate() {
         // All rules folded into one test, so that a good record costs one branch.
-        let bad = (record::length(rec) != words)
-            | (record::rtype(rec) != RTYPE_MBO)
-            | !ACTION_OK[rec[38] as usize]
-            | !SIDE_OK[rec[39] as usize]
+        let bad = (length(rec) != words)
+            | (rtype(rec) != RTYPE_MBO)
+            | !ACTION_OK[action(rec) as usize]
+            | !SIDE_OK[side(rec) as usize]
             | (ts_recv(rec) >> 63 != 0)
             | (price(rec) == i64::MIN);
         if bad {
@@ -58,15 +49,14 @@ pub fn validate(
 
 fn describe(path: &str, rec: &[u8], words: u8, index: u64) -> InputError {
     let at = format!("{path}: record {index}");
-    let (length, rtype) = (record::length(rec), record::rtype(rec));
-    InputError(if length != words {
-        format!("{at}: length {length} words, expected {words} for MBO")
-    } else if rtype != RTYPE_MBO {
-        format!("{at}: rtype 0x{rtype:02x}, expected 0xa0 (MBO)")
-    } else if !ACTION_OK[rec[38] as usize] {
-        format!("{at}: unknown action {}", record::code_repr(rec[38]))
-    } else if !SIDE_OK[rec[39] as usize] {
-        format!("{at}: unknown side {}", record::code_repr(rec[39]))
+    InputError(if length(rec) != words {
+        format!("{at}: length {} words, expected {words} for MBO", length(rec))
+    } else if rtype(rec) != RTYPE_MBO {
+        format!("{at}: rtype 0x{:02x}, expected 0xa0 (MBO)", rtype(rec))
+    } else if !ACTION_OK[action(rec) as usize] {
+        format!("{at}: unknown action {}", code_repr(action(rec)))
+    } else if !SIDE_OK[side(rec) as usize] {
+        format!("{at}: unknown side {}", code_repr(side(rec)))
     } else if ts_recv(rec) >> 63 != 0 {
         format!("{at}: ts_recv {} is beyond 2^63-1 ns", ts_recv(rec))
     } else {
