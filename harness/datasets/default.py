@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DEFAULT_EVENTS = 500_000
+DEFAULT_EVENTS = 200_000
 DEFAULT_SEED = 1
 DEFAULT_INSTRUMENTS = 3
 

@@ -10,13 +10,14 @@ import tomllib
 from pathlib import Path
 
 from engines import ENGINES
+from harness.datasets.default import DEFAULT_EVENTS
 from harness.dbn.reader import DEFAULT_CHUNK_RECORDS
 from harness.errors import InputError
 
 # key -> (type, default)
 KEYS: dict[str, tuple[type, object]] = {
     "chunk_records": (int, DEFAULT_CHUNK_RECORDS),
-    "default_events": (int, 500_000),
+    "default_events": (int, DEFAULT_EVENTS),
     "engines": (list, list(ENGINES)),  # the built-in engines, the plan's phases in order
     "files": (list, []),  # DBN files of the suite (none: the embedded default)
     "preset": (str, "default"),  # pyperf's: "fast", "default" or "rigorous"

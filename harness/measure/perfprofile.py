@@ -124,6 +124,9 @@ def _patterns(user: dict[str, list[str]], defaults: list[tuple[str, str]]) -> li
     compiled = []
     for category, texts in [*((c, p) for c, p in user.items()),
                             *((c, [p]) for p, c in defaults)]:  # fmt: skip
+        if not isinstance(texts, list) or not all(isinstance(x, str) for x in texts):
+            raise InputError(f"[tool.mbobench.categories]: {category} = {texts!r} should be a "
+                             "list of regular expressions")  # fmt: skip
         if category not in CATEGORIES:
             raise InputError(f"[tool.mbobench.categories]: unknown category {category!r} "
                              f"(known: {', '.join(CATEGORIES)})")  # fmt: skip
