@@ -8,6 +8,7 @@ order, after the chunks read before them.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Iterable, Iterator
@@ -21,8 +22,18 @@ COSTS = {"*": "reading"}
 _END = object()
 
 
+# MBOBENCH_READ_AHEAD=0: read on the engine's own thread, everywhere (counting instructions
+# under Valgrind, which runs one thread at a time: a thread waiting on another would count its
+# waiting).
+READ_AHEAD = os.environ.get("MBOBENCH_READ_AHEAD", "1") != "0"
+
+
 def read_on_thread(chunks: Iterable[np.ndarray], depth: int = 2) -> Iterator[np.ndarray]:
-    """Yield the chunks of `chunks`, read up to `depth` ahead on a background thread."""
+    """Yield the chunks of `chunks`, read up to `depth` ahead on a background thread (or on
+    this one, without READ_AHEAD)."""
+    if not READ_AHEAD:
+        yield from chunks
+        return
     ahead: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 

@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "when measured, else the first engine)")  # fmt: skip
     run.add_argument("--commit", help="the commit of the engines under test, recorded in the "
                      "result (default: the working directory's git HEAD)")  # fmt: skip
+    run.add_argument("--measure", choices=("time", "instructions"),
+                     help="wall time with pyperf, or instructions per event counted by Valgrind's "
+                     "Callgrind (default: the config's measure, time)")  # fmt: skip
     run.add_argument("--fast", action="store_true", help="pyperf's fast preset")
     run.add_argument("--rigorous", action="store_true", help="pyperf's rigorous preset")
     run.add_argument(
@@ -169,9 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run one engine on a file (repeated for --min-seconds) and print its JSON line",
     )
     once.add_argument("file", type=Path, help="a DBN MBO file")
-    once.add_argument("--engine", default="baseline", help="engine name or module:Class")
+    once.add_argument("--engine", default="baseline",
+                      help="engine name or module:Class, or ceiling")  # fmt: skip
     once.add_argument("--min-seconds", type=float, default=0.0, help="repeat until this long")
     once.add_argument("--strict", action="store_true", help="unknown order ids are errors")
+    once.add_argument("--count-pass", action="store_true",
+                      help="one warm pass, then one that Callgrind counts (under valgrind "
+                      "--tool=callgrind --instr-atstart=no)")  # fmt: skip
     once.set_defaults(func=commands.cmd_once)
 
     prof = subcommands.add_parser(

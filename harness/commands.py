@@ -48,7 +48,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                         values=args.values or config["values"] or None, loops=args.loops,
                         strict=args.strict, chunk_records=config["chunk_records"],
                         reference=args.reference or config["reference"] or None,
-                        commit=args.commit, switches=getattr(args, "switches", {}))  # fmt: skip
+                        commit=args.commit, switches=getattr(args, "switches", {}),
+                        measure=getattr(args, "measure", None) or config["measure"],
+                        count_records=config["count_records"])  # fmt: skip
     out = args.output or Path("reports") / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"
     if out.exists() and not args.force:
         raise InputError(f"{out}: already exists (use --force to replace it)")
@@ -126,31 +128,44 @@ def cmd_once(args: argparse.Namespace) -> int:
     from engines.book import UnknownOrder
     from harness.dbn.reader import Reader
     from harness.measure.runner import load_engine_or_fail
+    from harness.results.resultfile import CEILING
 
     _importable_here()
-    engine = load_engine_or_fail(args.engine)
     Reader(args.file)  # a bad file is reported before anything runs
-    start = time.monotonic()
-    passes = 0
-    while passes == 0 or time.monotonic() - start < args.min_seconds:
-        try:
-            results = engine.run(Reader(args.file), args.strict)
-        except UnknownOrder as exc:
-            from harness.measure.worker import locate_unknown
+    if args.engine == CEILING:
+        from harness.measure.ceiling import read_ceiling
 
-            raise InputError(locate_unknown(args.file, exc)) from None
-        passes += 1
-    print(
-        json.dumps(
-            {
-                "events": results.events,
-                "digest": results.digest,
-                "passes": passes,
-                "fills": results.fills,
-                "unknown_orders": results.unknown_orders,
-            }
-        )
-    )
+        def one_pass() -> dict:
+            return {"events": read_ceiling(Reader(args.file))[0], "digest": ""}
+    else:
+        engine = load_engine_or_fail(args.engine)
+
+        def one_pass() -> dict:
+            try:
+                results = engine.run(Reader(args.file), args.strict)
+            except UnknownOrder as exc:
+                from harness.measure.worker import locate_unknown
+
+                raise InputError(locate_unknown(args.file, exc)) from None
+            return {"events": results.events, "digest": results.digest,
+                    "fills": results.fills, "unknown_orders": results.unknown_orders}  # fmt: skip
+
+    if args.count_pass:  # a warm pass, then one that Callgrind counts (harness.measure.callgrind)
+        from harness.measure import callgrind
+
+        one_pass()
+        callgrind.start()
+        answer = one_pass()
+        callgrind.stop()
+        answer["passes"] = 1
+    else:
+        start = time.monotonic()
+        passes = 0
+        while passes == 0 or time.monotonic() - start < args.min_seconds:
+            answer = one_pass()
+            passes += 1
+        answer["passes"] = passes
+    print(json.dumps(answer))
     return 0
 
 

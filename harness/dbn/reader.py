@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from engines.events import MBO_DTYPE, MBO_TS_OUT_DTYPE, RECORD_WORDS
+from engines.readthread import READ_AHEAD
 from harness.errors import InputError
 
 # The profile category of this module's functions (harness/results/categories.py).
@@ -141,11 +142,12 @@ class Reader:
     def read_ahead(self, ring_for: Callable):
         """A context that fills a ring (`engines.ring.Ring`) with this file's validated records
         on a native thread (`harness.dbn.readahead`), or None where that cannot be done: a `.dbn`,
-        a machine with one core, or no libzstd to call from jitted code. `ring_for(dtype,
-        records)` gives the ring, of `self.dtype` with `self.chunk_records` per slot."""
+        a machine with one core, no libzstd to call from jitted code, or MBOBENCH_READ_AHEAD=0.
+        `ring_for(dtype, records)` gives the ring, of `self.dtype` with `self.chunk_records` per
+        slot."""
         from harness.dbn import readahead
 
-        if not (readahead.AVAILABLE and self.compressed) or _cores() < 2:
+        if not (readahead.AVAILABLE and self.compressed and READ_AHEAD) or _cores() < 2:
             return None
         ring = ring_for(self.dtype, self.chunk_records)
         if self._first_stream is not None:  # the ring reads the file its own way

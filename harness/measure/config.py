@@ -13,6 +13,7 @@ from engines import ENGINES
 from harness.datasets.default import DEFAULT_EVENTS
 from harness.dbn.reader import DEFAULT_CHUNK_RECORDS
 from harness.errors import InputError
+from harness.measure.instructions import COUNT_RECORDS
 
 # key -> (type, default)
 KEYS: dict[str, tuple[type, object]] = {
@@ -23,6 +24,8 @@ KEYS: dict[str, tuple[type, object]] = {
     "preset": (str, "default"),  # pyperf's: "fast", "default" or "rigorous"
     "processes": (int, 0),  # pyperf worker processes (0: the preset's)
     "values": (int, 0),  # pyperf values per process (0: the preset's)
+    "measure": (str, "time"),  # "time" (pyperf) or "instructions" (Callgrind: instructions.py)
+    "count_records": (int, COUNT_RECORDS),  # instructions: the prefix of each file counted
     "reference": (str, ""),  # the engine every digest must equal ("": baseline, else the first)
     "categories": (dict, {}),  # perf profiles: category -> symbol patterns (perfprofile.py)
     "thresholds": (dict, {}),  # what `mbobench check` gates on: see harness/results/gate.py
@@ -51,6 +54,9 @@ def load_config(path: Path | None = None) -> dict:
                 f"{path}: {key} = {value!r} should be {kind.__name__}, not {type(value).__name__}"
             )
         config[key] = value
+    if config["measure"] not in ("time", "instructions"):
+        raise InputError(f"{path}: measure = {config['measure']!r} should be 'time' or "
+                         "'instructions'")  # fmt: skip
     return config
 
 

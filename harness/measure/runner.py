@@ -24,6 +24,7 @@ from harness.atomicfile import replaced
 from harness.dbn.reader import DEFAULT_CHUNK_RECORDS, Reader
 from harness.errors import InputError
 from harness.measure import processes, rust
+from harness.measure.instructions import COUNT_RECORDS
 from harness.results.resultfile import BASELINE, CEILING, events_of, run_value
 
 DEFAULT_PROCESSES = 3  # mbobench's default preset; pyperf's --fast / --rigorous still apply
@@ -31,7 +32,7 @@ DEFAULT_VALUES = 3
 ERROR_PREFIX = "mbobench-error: "  # how a worker reports a user's mistake to the parent
 # pyperf gives its workers a minimal environment: these variables pass through.
 INHERITED = ("PYTHONPATH", "PYTHONSAFEPATH", "MBOBENCH_BATCH", "MBOBENCH_CACHE",
-             "MBOBENCH_SLOWDOWN", "NUMBA_CACHE_DIR", "NUMBA_DISABLE_JIT",
+             "MBOBENCH_SLOWDOWN", "MBOBENCH_READ_AHEAD", "NUMBA_CACHE_DIR", "NUMBA_DISABLE_JIT",
              "NUMBA_BOUNDSCHECK")  # fmt: skip
 
 
@@ -49,6 +50,8 @@ class Settings:
     commit: str | None = None  # the commit of the engines under test (None: the working dir's)
     # engine -> (family, label) of the switch configurations an attribution measures
     switches: dict[str, tuple[str, str]] = field(default_factory=dict)
+    measure: str = "time"  # "time" (pyperf's wall clock) or "instructions" (Callgrind)
+    count_records: int = COUNT_RECORDS  # instructions: the prefix of each file every engine counts
 
     def counts(self) -> tuple[int, int]:
         """Processes and values per process, as pyperf's presets make them from mbobench's
@@ -91,22 +94,36 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
         raise InputError(f"the reference engine {reference!r} is not among those measured "
                          f"({', '.join(engines)})")  # fmt: skip
     run_metadata = _run_metadata(settings, reference)
+    counting = settings.measure == "instructions"
+    if counting:
+        from harness.measure import instructions
+
+        _, tool_version = instructions.valgrind()  # ToolMissing before anything runs
+        run_metadata["mbobench_count_records"] = settings.count_records
     benchmarks = []
     with tempfile.TemporaryDirectory(prefix="mbobench-") as tmp:
         for path in files:
             Reader(path)  # a bad file is reported before anything runs
             file_metadata = {"mbobench_sha256": sha256_of(path), "mbobench_file": str(path),
                              **run_metadata}  # fmt: skip
+            measured = instructions.prefix(path, settings.count_records, Path(tmp)) if (
+                counting) else path  # fmt: skip
             part_benchmarks = []
             # The ceiling is measured first and again last, as one benchmark: on a machine whose
             # speed drifts during a run, the engines measured in between are compared with its
-            # mean speed over the run, not with its first minute.
-            for step, engine in enumerate([CEILING, *engines, CEILING]):
+            # mean speed over the run, not with its first minute. (A count does not drift.)
+            order = [CEILING, *engines] + ([] if counting else [CEILING])
+            for step, engine in enumerate(order):
                 again = step > 0 and engine == CEILING
                 name = f"{path.name}/{engine}"
                 done = on_start(name + (" (again)" if again else "")) if on_start else None
                 part = Path(tmp) / f"{len(benchmarks)}-{step}.json"
-                bench = _measure(path, engine, name, part, settings)
+                if counting:
+                    bench = instructions.measure_instructions(
+                        measured, engine, _template(engine, settings), name, settings.strict,
+                        tool_version)  # fmt: skip
+                else:
+                    bench = _measure(path, engine, name, part, settings)
                 if engine in setup_s:
                     bench.update_metadata({"mbobench_setup_seconds": setup_s[engine]})
                 if engine in settings.switches:
@@ -134,8 +151,12 @@ def _run_metadata(settings: Settings, reference: str) -> dict:
         own_version = version("mbobench")
     except PackageNotFoundError:
         own_version = "unknown"
-    metadata = {"mbobench_version": own_version, "mbobench_reference": reference,
-                "mbobench_preset": settings.preset}  # fmt: skip
+    metadata = {
+        "mbobench_version": own_version,
+        "mbobench_reference": reference,
+        "mbobench_preset": settings.preset,
+        "mbobench_measure": settings.measure,
+    }
     own = _commit(Path(__file__).resolve().parent)
     under_test = settings.commit or _commit(Path.cwd())
     if own:
@@ -159,11 +180,10 @@ def load_engine_or_fail(spec: str):
 def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings):
     import pyperf
 
-    if engine.startswith(("cmd:", "rust:")):
+    template = _template(engine, settings)
+    if template is not None:
         from harness.measure.command import measure_command
 
-        template = rust.template(engine[5:], settings.strict) if engine.startswith(
-            "rust:") else engine[4:]  # fmt: skip
         return measure_command(template, path, label, part, settings, name=engine)
     cmd = [sys.executable, "-m", "harness.measure.worker", "--engine", engine, "--input", str(path),
            "--name", label, "--chunk-records", str(settings.chunk_records), "--quiet",
@@ -174,6 +194,13 @@ def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings
     if proc.returncode != 0:
         raise InputError(_worker_error(proc.stderr, f"{label}: the benchmark failed"))
     return pyperf.Benchmark.load(str(part))
+
+
+def _template(engine: str, settings: Settings) -> str | None:
+    """The command template of a `cmd:` or `rust:` engine; None for a Python one."""
+    if engine.startswith("rust:"):
+        return rust.template(engine[5:], settings.strict)
+    return engine[4:] if engine.startswith("cmd:") else None
 
 
 def _annotate(benchmarks: list, reference_engine: str) -> None:

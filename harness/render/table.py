@@ -19,7 +19,9 @@ def run_table(result: Result) -> Table:
     # (switches:queue+lock+alloc+dispatch) or a figure wraps, and is never cut.
     table.add_column("engine" if one_file else "file / engine", style="bold", overflow="fold")
     table.add_column("events", justify="right", overflow="fold")
-    table.add_column("events/s", justify="right", overflow="fold", style="cyan")
+    counted = result.measure == "instructions"
+    table.add_column("instr/event" if counted else "events/s", justify="right", overflow="fold",
+                     style="cyan")  # fmt: skip
     table.add_column("± rsd", justify="right", overflow="fold")
     table.add_column("x ceiling", justify="right", overflow="fold")
     references = sorted({r.reference for r in result.rows})
@@ -38,8 +40,12 @@ def run_table(result: Result) -> Table:
         table.add_row(
             row.engine if one_file else f"{row.file} / {row.engine}",
             f"{row.events:,}",
-            "-" if wrong else f"{row.events_per_s:,.0f}",
-            "-" if wrong else rsd,
+            "-"
+            if wrong
+            else f"{row.instructions_per_event:,.1f}"
+            if counted
+            else f"{row.events_per_s:,.0f}",
+            "-" if wrong or counted else rsd,
             "-" if wrong else f"{row.ratio_to_ceiling:.3f}",
             "" if row.is_ceiling or wrong or row.speedup is None else f"{row.speedup:.2f}x",
             f"{row.peak_rss / 1e6:,.0f}" if row.peak_rss else "",
@@ -49,6 +55,13 @@ def run_table(result: Result) -> Table:
     if spread:
         notes.append(f"! values spread over {DEFAULTS['max_rsd']:.0%} (rsd): not to be trusted "
                      f"({', '.join(dict.fromkeys(spread))})")  # fmt: skip
+    if counted:
+        meta = result.suite.get_benchmarks()[0].get_metadata()
+        records = meta.get("mbobench_count_records", 0)
+        notes.append(f"instructions of one pass over the first {records:,} records, counted by "
+                     f"{meta.get('mbobench_tool', 'callgrind')}, numba's "
+                     f"target {meta.get('mbobench_cpu_target', '?')}; x ceiling and the speedup "
+                     "are ratios of counts")  # fmt: skip
     if notes:
         table.caption = "\n".join(dict.fromkeys(notes))
     return table

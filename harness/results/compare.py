@@ -16,6 +16,7 @@ from harness.results import stats
 from harness.results.resultfile import Result, Row
 
 NOISE = 0.06  # the default noise bound: the trust experiment's run-to-run spread (trust.py)
+COUNT_NOISE = 0.001  # an instruction count's: the same code counted twice differs by less
 
 
 @dataclass
@@ -32,8 +33,15 @@ class Change:
 
     @property
     def change(self) -> float:
-        """Relative change in events/s: +0.10 is 10% faster, -0.10 is 10% slower."""
+        """Relative change in events/s (of a count, in events per instruction): +0.10 is 10%
+        faster, -0.10 is 10% slower."""
         return self.new.events_per_s / self.old.events_per_s - 1.0
+
+    @property
+    def instructions_change(self) -> float:
+        """Of instruction counts: the relative change in instructions per event (+0.01 is 1%
+        more)."""
+        return self.new.instructions_per_event / self.old.instructions_per_event - 1.0
 
     @property
     def verdict(self) -> str:
@@ -58,6 +66,9 @@ class Comparison:
 def compare(old: Result, new: Result, noise: float = NOISE) -> Comparison:
     """Per (file, engine) that both results measured, its change from the old one. Refused
     when they share none, or when a file of the same name is not the same file in both."""
+    if old.measure != new.measure:
+        raise InputError(f"{old.path} measured {old.measure} and {new.path} {new.measure}: "
+                         "results of different measures are never compared")  # fmt: skip
     old_keys = {(r.file, r.engine) for r in old.rows}
     new_keys = {(r.file, r.engine) for r in new.rows}
     shared = old_keys & new_keys
@@ -72,7 +83,9 @@ def compare(old: Result, new: Result, noise: float = NOISE) -> Comparison:
         if old_sha != new_sha or before.events != row.events:
             raise InputError(f"{old.path} and {new.path}: {row.file} is not the same file in both "
                              "(SHA-256 or event count differ)")  # fmt: skip
-        if len(before.values_s) > 1 and len(row.values_s) > 1:
+        if row.measure == "instructions":  # a count is exact: any change beyond the bound
+            significant, t_score = abs(row.mean_s / before.mean_s - 1) > COUNT_NOISE, 0.0
+        elif len(before.values_s) > 1 and len(row.values_s) > 1:
             significant, t_score = stats.significant(before.values_s, row.values_s)
         else:
             significant, t_score = False, 0.0  # one value each: no test is possible

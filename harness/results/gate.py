@@ -7,10 +7,14 @@ takes mbobench's defaults, `DEFAULTS`:
     digest = true               # every engine computes the reference's digest (default: true)
     max_slowdown = 0.06         # with --baseline: slower by more, and significant (default 0.06)
     max_rsd = 0.10              # values more spread than this are flagged (default 0.10)
+    max_instructions_increase = 0.01   # counts, with --baseline (default 0.01; or per engine)
     min_events_per_s = { compiled = 5_000_000 }
     min_ratio_to_ceiling = { compiled = 0.5 }
 
-`max_slowdown` applies whenever a baseline result is given. An unknown key or a value of the
+`max_slowdown` applies whenever a baseline result is given, to results of wall time;
+`max_instructions_increase` to results of instruction counts (`mbobench run --measure
+instructions`), a number for every engine or a table per engine. A count is exact, so any
+increase beyond it fails: no significance test. An unknown key or a value of the
 wrong type is an `InputError` naming it (exit 2); a threshold for an engine the result did not
 measure fails; a gate that checked nothing is an error, never a pass. A spread above `max_rsd`
 is a warning row: it does not fail the gate, but says which figures not to trust.
@@ -27,8 +31,10 @@ from harness.results.resultfile import CEILING, Result
 
 PER_ENGINE = ("min_events_per_s", "min_ratio_to_ceiling")
 KEYS = {"digest": bool, "max_slowdown": (int, float), "max_rsd": (int, float),
-        **{k: dict for k in PER_ENGINE}}  # fmt: skip
-DEFAULTS = {"digest": True, "max_slowdown": 0.06, "max_rsd": 0.10}
+        "max_instructions_increase": (int, float, dict)}  # fmt: skip
+KEYS.update(dict.fromkeys(PER_ENGINE, dict))
+DEFAULTS = {"digest": True, "max_slowdown": 0.06, "max_rsd": 0.10,
+            "max_instructions_increase": 0.01}  # fmt: skip
 
 
 @dataclass
@@ -51,9 +57,13 @@ def validate(thresholds: dict, source: Path | str) -> dict:
             raise InputError(f"{source}: unknown threshold {key!r} (known: {', '.join(KEYS)})")
         if not isinstance(value, KEYS[key]) or isinstance(value, bool) and KEYS[key] is not bool:
             raise InputError(f"{source}: threshold {key} = {value!r} has the wrong type")
-        if key in ("max_slowdown", "max_rsd") and not 0 <= value < 1:
-            raise InputError(f"{source}: threshold {key} = {value!r} should be a fraction "
-                             "from 0 to 1, e.g. 0.06 for 6%")  # fmt: skip
+        fractions = value if isinstance(value, dict) else {"": value}
+        for engine, fraction in fractions.items() if key.startswith("max_") else ():
+            if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not (
+                    0 <= fraction < 1):  # fmt: skip
+                name = f"{key}.{engine}" if engine else key
+                raise InputError(f"{source}: threshold {name} = {fraction!r} should be a "
+                                 "fraction from 0 to 1, e.g. 0.06 for 6%")  # fmt: skip
         if key in PER_ENGINE:
             for engine, limit in value.items():
                 if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0:
@@ -65,13 +75,27 @@ def validate(thresholds: dict, source: Path | str) -> dict:
 def evaluate(result: Result, thresholds: dict, baseline: Result | None = None) -> list[Check]:
     """Every threshold against the result (and the baseline result, for slowdowns)."""
     checks: list[Check] = []
+    counted = result.measure == "instructions"
     if thresholds.get("digest", True):
         for row in result.rows:
             if row.digest_ok is not None:
                 checks.append(Check("digest", f"{row.file} / {row.engine}",
                                     f"{row.reference}'s", row.digest or "-",
                                     row.digest_ok))  # fmt: skip
+    if counted and "min_events_per_s" in thresholds:  # said, not skipped silently
+        checks.append(
+            Check(
+                "min_events_per_s",
+                "all",
+                "-",
+                "not applied: a wall-time floor, and this result counts instructions",
+                True,
+                warning=True,
+            )
+        )
     for rule in PER_ENGINE:
+        if counted and rule == "min_events_per_s":
+            continue
         for engine, limit in thresholds.get(rule, {}).items():
             rows = [r for r in result.rows if r.engine == engine]
             if not rows:
@@ -82,35 +106,52 @@ def evaluate(result: Result, thresholds: dict, baseline: Result | None = None) -
                     value = 0.0  # a wrong engine's speed does not count
                 shown = f"{value:,.0f}" if rule == "min_events_per_s" else f"{value:.3f}"
                 limit_shown = f"{limit:,.0f}" if rule == "min_events_per_s" else f"{limit:.3f}"
-                checks.append(
-                    Check(
-                        rule,
-                        f"{row.file} / {row.engine}",
-                        limit_shown,
-                        shown,
-                        value >= limit,
-                        f"{value / limit - 1:+.1%}" if limit else "",
-                    )
-                )
+                checks.append(Check(rule, f"{row.file} / {row.engine}", limit_shown, shown,
+                                    value >= limit,
+                                    f"{value / limit - 1:+.1%}" if limit else ""))  # fmt: skip
     if baseline is not None:
-        limit = float(thresholds.get("max_slowdown", DEFAULTS["max_slowdown"]))
-        comparison = compare(baseline, result, noise=limit)  # refuses different files
-        for change in comparison.changes:
-            if change.engine == CEILING:
-                continue
-            slower = -change.change
-            failed = change.significant and slower > limit
-            checks.append(Check("max_slowdown", f"{change.file} / {change.engine}",
-                                f"{limit:.1%} vs {baseline.path.name}",
-                                f"{change.change:+.1%} ({change.verdict})", not failed,
-                                f"{limit - slower:+.1%}"))  # fmt: skip
-        for subject in comparison.only_new:
-            checks.append(Check("max_slowdown", subject, f"{limit:.1%} vs {baseline.path.name}",
-                                "not in the baseline", True, warning=True))  # fmt: skip
+        checks += _against_baseline(result, baseline, thresholds, counted)
     limit = float(thresholds.get("max_rsd", DEFAULTS["max_rsd"]))
-    for row in result.rows:
+    for row in result.rows if not counted else []:
         if row.rsd > limit and row.digest_ok is not False:
             checks.append(Check("max_rsd", f"{row.file} / {row.engine}", f"{limit:.0%}",
                                 f"{row.rsd:.1%}", True, "values too spread to trust",
                                 warning=True))  # fmt: skip
     return checks
+
+
+def _against_baseline(result: Result, baseline: Result, thresholds: dict,
+                      counted: bool) -> list[Check]:  # fmt: skip
+    """max_slowdown (wall time) or max_instructions_increase (counts) against the baseline."""
+    rule = "max_instructions_increase" if counted else "max_slowdown"
+    checks = []
+    comparison = compare(
+        baseline, result, noise=float(thresholds.get("max_slowdown", DEFAULTS["max_slowdown"]))
+    )  # refuses different files or measures
+    for change in comparison.changes:
+        if change.engine == CEILING:
+            continue
+        limit = _limit(thresholds, rule, change.engine)
+        subject = f"{change.file} / {change.engine}"
+        against = f"{limit:.1%} vs {baseline.path.name}"
+        if counted:
+            more = change.instructions_change
+            checks.append(Check(rule, subject, against, f"{more:+.2%} instructions/event",
+                                more <= limit, f"{limit - more:+.2%}"))  # fmt: skip
+        else:
+            slower = -change.change
+            failed = change.significant and slower > limit
+            checks.append(Check(rule, subject, against, f"{change.change:+.1%} ({change.verdict})",
+                                not failed, f"{limit - slower:+.1%}"))  # fmt: skip
+    for subject in comparison.only_new:
+        checks.append(Check(rule, subject, f"vs {baseline.path.name}", "not in the baseline",
+                            True, warning=True))  # fmt: skip
+    return checks
+
+
+def _limit(thresholds: dict, rule: str, engine: str) -> float:
+    """A rule's limit for an engine: its own, the rule's for all, or the default."""
+    value = thresholds.get(rule, DEFAULTS[rule])
+    if isinstance(value, dict):
+        value = value.get(engine, DEFAULTS[rule])
+    return float(value)

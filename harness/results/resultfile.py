@@ -51,12 +51,19 @@ class Row:
     fills: int | None = None
     baseline_events_per_s: float | None = None  # the reference engine's, on the same file
     reference: str = BASELINE  # the engine whose digest this one's is held against
+    measure: str = "time"  # or "instructions": then the values are instructions per pass
     family: str | None = None  # a switch configuration's family (`mbobench attribute`)...
     switches: str | None = None  # ... and the costs it keeps, as a label
 
     @property
     def events_per_s(self) -> float:
+        """Events per second; of an instruction count, events per instruction (so that every
+        ratio below reads the same way: higher is faster)."""
         return self.events / self.mean_s
+
+    @property
+    def instructions_per_event(self) -> float:
+        return self.mean_s / self.events
 
     @property
     def rsd(self) -> float:
@@ -89,6 +96,11 @@ class Result:
     @property
     def wrong(self) -> list[Row]:
         return [r for r in self.rows if r.digest_ok is False]
+
+    @property
+    def measure(self) -> str:
+        """What the result measured: "time" or "instructions" (every row the same)."""
+        return self.rows[0].measure if self.rows else "time"
 
 
 def load_result(path: Path) -> Result:
@@ -129,6 +141,7 @@ def load_result(path: Path) -> Result:
             fills=run_value(bench, "mbobench_fills"),
             reference=meta.get("mbobench_reference", BASELINE),
             family=meta.get("mbobench_family"), switches=meta.get("mbobench_switches"),
+            measure=meta.get("mbobench_measure", "time"),
         ))  # fmt: skip
     for row in rows:
         base = next((r for r in rows if r.file == row.file and r.engine == row.reference), None)
