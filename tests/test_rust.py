@@ -158,12 +158,13 @@ def test_bad_files_in_the_readers_words(tmp_path, files):
 
 def test_run_measures_rust_engines_per_pass(files, tmp_path):
     out = tmp_path / "r.json"
-    proc = mbobench("run", files["zst"], "--engine", "baseline", "--engine", "rust:baseline",
-                    "--engine", "rust:lockless", "-q", "-o", out, "--processes", "1",
+    engines = ["--engine", "rust:baseline", "--engine", "rust:lockless"]
+    proc = mbobench("run", files["zst"], *engines, "-q", "-o", out, "--processes", "1",
                     "--values", "2")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     rows = {r.engine: r for r in load_result(out).rows}
-    assert rows["rust:baseline"].digest_ok and rows["rust:lockless"].digest_ok
+    assert rows["rust:lockless"].digest_ok and rows["rust:lockless"].reference == "rust:baseline"
+    assert rows["rust:baseline"].digest == python_results(files["zst"]).digest
     assert len(rows["rust:lockless"].values_s) == 2 and rows["rust:lockless"].startup_s is None
     bad = mbobench("run", files["zst"], "--engine", "rust:nosuch", "-q", "-o", tmp_path / "x")
     assert_one_line_error(bad, "unknown Rust engine rust:nosuch")

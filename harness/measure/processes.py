@@ -13,7 +13,12 @@ import os
 import signal
 import subprocess
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+_STOPPING = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass
@@ -29,9 +34,15 @@ class Finished:
 def run(argv: list[str], env: dict | None = None, cwd: str | None = None) -> Finished:
     """Run `argv` to its end in a process group of its own; OSError if it cannot start."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=cwd,
-                                start_new_session=True)  # fmt: skip
+        # An interruption while the program starts would leave it running unknown: a signal
+        # then is noted, and acted on once the program can be stopped with it.
+        caught: list[int] = []
+        with _noting(caught):
+            proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=cwd,
+                                    start_new_session=True)  # fmt: skip
         try:
+            if caught:
+                raise KeyboardInterrupt
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:
             stop(proc)
@@ -42,6 +53,21 @@ def run(argv: list[str], env: dict | None = None, cwd: str | None = None) -> Fin
         err.seek(0)
         return Finished(proc.returncode, out.read().decode(errors="replace"),
                         err.read().decode(errors="replace"), usage.ru_maxrss * 1024)  # fmt: skip
+
+
+@contextmanager
+def _noting(caught: list[int]) -> Iterator[None]:
+    """SIGINT and SIGTERM appended to `caught` instead of handled, inside the block (in the main
+    thread: elsewhere signals are not delivered anyway)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in _STOPPING}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def stop(proc: subprocess.Popen) -> None:
