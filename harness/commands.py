@@ -66,11 +66,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             progress.update(overall, description=f"benchmarks: {label}")
             return lambda: (progress.advance(overall), err.print(f"  measured {label}"))
 
-        suite = run_suite(files, engines, settings, on_start)
+        failures: list[str] = []
+        suite = run_suite(files, engines, settings, on_start, failures)
     write_suite(suite, out, force=args.force)
     result = load_result(out)
     _console_out().print(run_table(result))
     err.print(f"result written to {out}")
+    if failures:  # (counting instructions: the others were counted)
+        raise InputError("; ".join(failures))
     if result.wrong:
         # Not a progress message: --quiet does not silence it.
         names = ", ".join(f"{r.file}/{r.engine}" for r in result.wrong)

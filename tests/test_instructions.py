@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 
 import pytest
 from test_bad_input import assert_one_line_error
@@ -104,3 +105,26 @@ def test_measures_are_never_mixed(counted):
     wall = DATA / "gate-a.json"
     for args in (("compare", wall, counted["out"]), ("check", counted["out"], "--baseline", wall)):
         assert_one_line_error(mbobench(*args), "never compared")
+
+
+def test_an_engine_valgrind_cannot_run(counted, tmp_path):
+    # A real program that executes an AVX-512 instruction, which Valgrind 3.19 cannot decode.
+    gcc = shutil.which("gcc") or shutil.which("cc")
+    if gcc is None:
+        pytest.skip("no C compiler here to build a program with an AVX-512 instruction")
+    source = tmp_path / "wide.c"
+    source.write_text('#include <stdio.h>\nint main(int argc, char **argv) {\n'
+                      '  __asm__ volatile("vpxord %%zmm1, %%zmm1, %%zmm1" ::: "xmm1");\n'
+                      '  printf("{\\"events\\": 3000, \\"digest\\": \\"x\\"}\\n");\n'
+                      '  return 0;\n}\n')  # fmt: skip
+    program = tmp_path / "wide"
+    built = subprocess.run([gcc, "-O1", "-o", str(program), str(source)], capture_output=True)
+    if built.returncode != 0 or subprocess.run([str(program)], capture_output=True).returncode:
+        pytest.skip("this CPU or compiler cannot run an AVX-512 instruction natively")
+    out = tmp_path / "partial.json"
+    quick = "rust:lockless" if shutil.which("cargo") else "compiled"
+    proc = mbobench("run", counted["data"], "--measure", "instructions", "--engine", quick,
+                    "--engine", f"cmd:{program} {{file}}", "-q", "-o", out)  # fmt: skip
+    assert_one_line_error(proc, f"cmd:{program}", "Valgrind cannot run it")
+    # the other engines were still counted, and written
+    assert {r.engine for r in load_result(out).rows} == {"ceiling", quick}

@@ -77,8 +77,10 @@ Started = Callable[[str], Callable[[], None]]  # on_start(label) -> on_done()
 
 
 def run_suite(files: list[Path], engines: list[str], settings: Settings,
-              on_start: Started | None = None):  # fmt: skip
-    """Measure the ceiling and `engines` on each file; a pyperf BenchmarkSuite."""
+              on_start: Started | None = None, failures: list[str] | None = None):  # fmt: skip
+    """Measure the ceiling and `engines` on each file; a pyperf BenchmarkSuite. Counting
+    instructions, an engine that cannot be counted is appended to `failures` (when given) and
+    the others are counted still."""
     import pyperf
 
     setup_s = {}  # per engine: loading it here, its first compilation (or build) included
@@ -119,9 +121,17 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
                 done = on_start(name + (" (again)" if again else "")) if on_start else None
                 part = Path(tmp) / f"{len(benchmarks)}-{step}.json"
                 if counting:
-                    bench = instructions.measure_instructions(
-                        measured, engine, _template(engine, settings), name, settings.strict,
-                        tool_version)  # fmt: skip
+                    try:
+                        bench = instructions.measure_instructions(
+                            measured, engine, _template(engine, settings), name,
+                            settings.strict, tool_version)  # fmt: skip
+                    except InputError as exc:
+                        if failures is None or engine == CEILING:
+                            raise
+                        failures.append(str(exc))
+                        if done:
+                            done()
+                        continue
                 else:
                     bench = _measure(path, engine, name, part, settings)
                 if engine in setup_s:
