@@ -128,3 +128,17 @@ def test_an_engine_valgrind_cannot_run(counted, tmp_path):
     assert_one_line_error(proc, f"cmd:{program}", "Valgrind cannot run it")
     # the other engines were still counted, and written
     assert {r.engine for r in load_result(out).rows} == {"ceiling", quick}
+
+
+def test_the_report_shows_counts_beside_times(counted, tmp_path):
+    timed = tmp_path / "timed.json"
+    proc = mbobench("run", counted["data"], "--engine", "lockless", "-q", "-o", timed,
+                    "--processes", "1", "--values", "1", "--loops", "1")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    html = tmp_path / "r.html"
+    proc = mbobench("report", timed, counted["out"], "--profiles", tmp_path, "-o", html)
+    assert proc.returncode == 0, proc.stderr
+    table = html.with_suffix(".md").read_text().split("## The plan")[0]
+    lockless = next(line for line in table.splitlines() if "| lockless |" in line)
+    count = load_result(counted["out"]).row("c.dbn.zst", "lockless").instructions_per_event
+    assert "instr/event" in table and f"{count:,.1f}" in lockless

@@ -28,8 +28,11 @@ COLORS = {"queue": "#d62728", "lock": "#ff7f0e", "alloc": "#9467bd", "allocation
 
 def build(runs: list[Result], attributions: list[Result], profiles: list[dict]) -> tuple:
     """The report's sections: a list of (title, html body, markdown body, images)."""
+    counts = [r for r in runs if r.measure == "instructions"]
+    runs = [r for r in runs if r.measure != "instructions"] or counts
     current, sources, origin = _newest_per_pair(runs)  # sources[0] is the newest result
-    sections = [_throughput(current, origin), _phases(current)]
+    counted = _newest_per_pair(counts)[0].rows if counts and counts is not runs else []
+    sections = [_throughput(current, origin, counted), _phases(current)]
     for attribution in attributions:
         sections.append(_attribution(attribution, profiles))
     history = _same_file(runs)
@@ -79,9 +82,12 @@ def _newest_per_pair(runs: list[Result]) -> tuple[Result, list[Result], dict[int
     return Result(newest.path, newest.suite, rows), sources, origin
 
 
-def _throughput(result: Result, origin: dict[int, Result]):
+def _throughput(result: Result, origin: dict[int, Result], counted: list):
     head = ["file", "engine", "events", "events/s", "± rsd", "x ceiling", "x reference",
             "peak MB", "digest", "measured in"]  # fmt: skip
+    instructions = {(r.file, r.engine): r.instructions_per_event for r in counted}
+    if instructions:
+        head.insert(4, "instr/event")
     rows = []
     for r in result.rows:
         wrong = r.digest_ok is False
@@ -95,6 +101,9 @@ def _throughput(result: Result, origin: dict[int, Result]):
                      f"{r.peak_rss / 1e6:,.0f}" if r.peak_rss else "",
                      {True: "ok", False: "WRONG", None: ""}[r.digest_ok],
                      f"{source.path.name} ({_preset(source)})"])  # fmt: skip
+        if instructions:
+            count = instructions.get((r.file, r.engine))
+            rows[-1].insert(4, f"{count:,.1f}" if count else "")
     images = [(f"throughput-{i}", _bars(result, file)) for i, file in
               enumerate(dict.fromkeys(r.file for r in result.rows))]  # fmt: skip
     note = ("<p>Each file and engine from the newest result that measured it; ratios are to "
