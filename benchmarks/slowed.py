@@ -6,8 +6,9 @@ event the pass processed (a fraction of a step per event where a step costs more
 slowdown asks), so that the extra work grows with the events, as a real regression in the
 engine's loop does, and an instruction count sees it in proportion. How many steps make the
 fraction is calibrated once, in the engine's first pass (a worker's untimed warm-up): the
-fastest of three more passes, per event, against a step's time, measured on the spot. The
-results are exactly the engine's.
+fastest of three more passes, per event, against a step's time, measured on the spot; or
+given as `MBOBENCH_SLOWDOWN_STEPS` (steps per event), as the trust experiment does to inject
+a fraction of the engine's instruction count. The results are exactly the engine's.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ class SlowedEngine(CompiledEngine):
     def __init__(self) -> None:
         super().__init__()
         self.slowdown = float(os.environ.get("MBOBENCH_SLOWDOWN", "0.10"))
-        self.steps_per_event: float | None = None  # once calibrated
+        steps = os.environ.get("MBOBENCH_SLOWDOWN_STEPS")  # given: no calibration by time
+        self.steps_per_event: float | None = float(steps) if steps else None
         self.sink = np.uint64(0)
         extra_work(1)  # compiled before any timing
 

@@ -225,7 +225,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     paths = args.results or sorted(Path("reports").glob("*.json"))
     results = []
     for path in paths:
-        if path.name in ("trust.json",) or path.name.startswith("."):
+        if path.name.startswith(("trust", ".")):  # the trust experiments write their own JSON
             continue
         results.append(load_result(path))
     if not results:

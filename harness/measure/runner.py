@@ -32,8 +32,8 @@ DEFAULT_VALUES = 3
 ERROR_PREFIX = "mbobench-error: "  # how a worker reports a user's mistake to the parent
 # pyperf gives its workers a minimal environment: these variables pass through.
 INHERITED = ("PYTHONPATH", "PYTHONSAFEPATH", "MBOBENCH_BATCH", "MBOBENCH_CACHE",
-             "MBOBENCH_SLOWDOWN", "MBOBENCH_READ_AHEAD", "NUMBA_CACHE_DIR", "NUMBA_DISABLE_JIT",
-             "NUMBA_BOUNDSCHECK")  # fmt: skip
+             "MBOBENCH_SLOWDOWN", "MBOBENCH_SLOWDOWN_STEPS", "MBOBENCH_READ_AHEAD",
+             "NUMBA_CACHE_DIR", "NUMBA_DISABLE_JIT", "NUMBA_BOUNDSCHECK")  # fmt: skip
 
 
 @dataclass
