@@ -142,20 +142,24 @@ def _bars(result: Result, file: str) -> bytes:
 
 
 def _phases(result: Result):
-    head = ["file", "phase", "plan expected", "measured step", "measured vs baseline"]
+    head = ["file", "phase", "plan expected", "measured step", "measured vs its baseline"]
     rows = []
     for file in dict.fromkeys(r.file for r in result.rows):
-        previous = result.row(file, "baseline")
-        for phase, (_, expected) in list(PHASES.items())[1:]:
-            row = result.row(file, phase)
-            if row is None or previous is None or row.digest_ok is False:
-                continue
-            step = row.events_per_s / previous.events_per_s - 1
-            measured = (f"{step:+.0%} ({row.ratio_to_ceiling:.2f} of the ceiling)"
-                        if phase == "compiled" else f"{step:+.0%}")  # fmt: skip
-            rows.append([file, phase, expected, measured,
-                         f"{row.speedup:.2f}x" if row.speedup else ""])  # fmt: skip
-            previous = row
+        for prefix in ("", "rust:"):  # the plan in Python, then in the language it was written for
+            first = result.row(file, f"{prefix}baseline")
+            previous = first
+            for phase, (_, expected) in list(PHASES.items())[1:]:
+                row = result.row(file, prefix + phase)
+                if row is None or previous is None or row.digest_ok is False:
+                    continue
+                step = row.events_per_s / previous.events_per_s - 1
+                last = phase == "compiled" or (prefix and phase == "lockless")
+                measured = (f"{step:+.0%} ({row.ratio_to_ceiling:.2f} of the ceiling)" if last
+                            else f"{step:+.0%}")  # fmt: skip
+                over = row.events_per_s / first.events_per_s
+                rows.append([file, prefix + phase, expected if phase != "compiled" or not prefix
+                             else "", measured, f"{over:.2f}x"])  # fmt: skip
+                previous = row
     if not rows:
         return (
             "The plan, phase by phase",
