@@ -16,14 +16,17 @@
 //! stamps its quotes from the same counter. Nothing reads the order of a level's queue beyond
 //! that, so a level keeps only its total size and its number of orders.
 //!
-//! Levels are sorted Vecs whose best price is the last element (bids ascending, asks
-//! descending): the top of the book is one read, and the levels that change most, near the
-//! touch, are at the end, where an insert or a removal moves few elements.
+//! Orders are in a hash map by id (std's SwissTable, open addressing, with the integer hasher of
+//! `hash.rs`); levels in a sorted row per side, best last, with their totals in a pool that
+//! every order points into (`levels`).
+
+mod levels;
 
 use std::collections::hash_map::Entry;
 
 use crate::hash::{int_map, IntMap};
 use crate::record::{ADD, BID, CANCEL, CLEAR, F_SNAPSHOT, MODIFY, NO_ASK, NO_BID};
+use levels::Levels;
 
 /// A cancel or modify named an order id the book has never seen (an error only when strict).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,21 +35,14 @@ pub struct UnknownOrder {
     pub order_id: u64,
 }
 
-/// A resting order: side code, price (int64 fixed point), size, and queue stamp.
+/// A resting order: price, queue stamp, size, and its level's slot in the level pool (its
+/// side is the level's).
 #[derive(Debug, Clone, Copy)]
 struct Order {
-    side: u8,
     price: i64,
-    size: u32,
     stamp: u64,
-}
-
-/// The orders at one price of one side: their total size and how many there are.
-#[derive(Debug, Clone, Copy)]
-struct Level {
-    price: i64,
-    size: i64,
-    orders: u32,
+    size: u32,
+    level: u32,
 }
 
 /// Best bid, best ask, and the total size at each (sentinels and 0 for an empty side).
@@ -62,8 +58,7 @@ pub struct Top {
 pub struct Book {
     strict: bool,
     orders: IntMap<u64, Order>,
-    bids: Vec<Level>, // ascending: the best bid last
-    asks: Vec<Level>, // descending: the best ask last
+    levels: Levels,
     /// The next queue stamp (the fill simulator takes stamps from it too).
     pub next_stamp: u64,
     /// Cancels and modifies of unknown order ids.
@@ -72,41 +67,12 @@ pub struct Book {
     pub in_snapshot: bool,
 }
 
-/// Where `price` is (Ok) or would go (Err) in a side's levels, best last. The last few levels,
-/// near the touch, where most records land, are counted without a branch: how many of them
-/// are better than `price` says where it is, unless all are (then a binary search of the rest).
-#[inline]
-fn find(levels: &[Level], price: i64, is_bid: bool) -> Result<usize, usize> {
-    let n = levels.len();
-    let tail = n.saturating_sub(NEAR_TOUCH);
-    let better: usize = levels[tail..]
-        .iter()
-        .map(|l| if is_bid { l.price > price } else { l.price < price } as usize)
-        .sum();
-    if better == NEAR_TOUCH {
-        // How a level's price compares with `price` in the Vec's order (worst first).
-        let order = |p: i64| if is_bid { p.cmp(&price) } else { price.cmp(&p) };
-        return levels[..tail].binary_search_by(|l| order(l.price));
-    }
-    // Better levels are a suffix: the one before it is `price`'s, or `price` goes after it.
-    let at = n - better;
-    if at > 0 && levels[at - 1].price == price {
-        Ok(at - 1)
-    } else {
-        Err(at)
-    }
-}
-
-/// Levels near the touch counted before a binary search of the rest.
-const NEAR_TOUCH: usize = 8;
-
 impl Book {
     pub fn new(strict: bool) -> Book {
         Book {
             strict,
             orders: int_map(),
-            bids: Vec::new(),
-            asks: Vec::new(),
+            levels: Levels::new(),
             next_stamp: 0,
             unknown: 0,
             in_snapshot: false,
@@ -114,7 +80,7 @@ impl Book {
     }
 
     /// Apply one record's book change (A, C, M, R; T, F and N change nothing).
-    #[inline]
+    #[inline(always)]
     pub fn apply(
         &mut self,
         action: u8,
@@ -140,31 +106,34 @@ impl Book {
         Ok(())
     }
 
+    #[inline(always)]
     pub fn add(&mut self, order_id: u64, side: u8, price: i64, size: u32) {
-        let order = Order { side, price, size, stamp: self.take_stamp() };
-        if let Some(old) = self.orders.insert(order_id, order) {
-            // A re-used id replaces the order it named.
-            self.level_remove(old.side, old.price, old.size);
+        let stamp = self.take_stamp();
+        let level = self.levels.add(side != BID, price, size);
+        if let Some(old) = self.orders.insert(order_id, Order { price, stamp, size, level }) {
+            // A re-used id replaces the order it named (taken off its level after the new one
+            // joined, so that a level they share stays put).
+            self.levels.sub(old.level, old.price, old.size as i64, 1);
         }
-        self.level_add(side, price, size);
     }
 
+    #[inline(always)]
     pub fn cancel(&mut self, order_id: u64, size: u32) -> Result<(), UnknownOrder> {
-        // One lookup through the entry, whether the order stays or goes.
         let Entry::Occupied(mut entry) = self.orders.entry(order_id) else {
             return self.count_unknown(CANCEL, order_id);
         };
-        let order = *entry.get();
+        let order = entry.get_mut();
         if size >= order.size {
-            entry.remove();
-            self.level_remove(order.side, order.price, order.size);
+            let order = entry.remove();
+            self.levels.sub(order.level, order.price, order.size as i64, 1);
         } else {
-            entry.get_mut().size -= size;
-            self.level_reduce(order.side, order.price, size as i64);
+            order.size -= size;
+            self.levels.resize(order.level, -(size as i64));
         }
         Ok(())
     }
 
+    #[inline(always)]
     pub fn modify(
         &mut self,
         order_id: u64,
@@ -181,30 +150,36 @@ impl Book {
         let old = *entry.get();
         if size == 0 {
             entry.remove();
-            self.level_remove(old.side, old.price, old.size);
-        } else if price != old.price || size > old.size {
-            // Loses its place: to the tail of its (new) level, on its own side.
-            *entry.get_mut() = Order { side: old.side, price, size, stamp };
+            self.levels.sub(old.level, old.price, old.size as i64, 1);
+        } else if price != old.price {
+            // Loses its place: to the tail of its new level, on its own side.
+            let ask = self.levels.is_ask(old.level);
             self.next_stamp += 1;
-            self.level_remove(old.side, old.price, old.size);
-            self.level_add(old.side, price, size);
+            self.levels.sub(old.level, old.price, old.size as i64, 1);
+            let level = self.levels.add(ask, price, size);
+            *entry.get_mut() = Order { price, stamp, size, level };
         } else {
-            entry.get_mut().size = size;
-            self.level_reduce(old.side, price, (old.size - size) as i64);
+            // Same price, same level: a larger size loses the place, a smaller one keeps it.
+            let order = entry.get_mut();
+            if size > old.size {
+                order.stamp = stamp;
+                self.next_stamp += 1;
+            }
+            order.size = size;
+            self.levels.resize(old.level, size as i64 - old.size as i64);
         }
         Ok(())
     }
 
     pub fn clear(&mut self) {
         self.orders.clear();
-        self.bids.clear();
-        self.asks.clear();
+        self.levels.clear();
     }
 
     #[inline]
     pub fn top(&self) -> Top {
-        let (bid, bid_size) = self.bids.last().map_or((NO_BID, 0), |l| (l.price, l.size));
-        let (ask, ask_size) = self.asks.last().map_or((NO_ASK, 0), |l| (l.price, l.size));
+        let (bid, bid_size) = self.levels.best(false).unwrap_or((NO_BID, 0));
+        let (ask, ask_size) = self.levels.best(true).unwrap_or((NO_ASK, 0));
         Top { bid, ask, bid_size, ask_size }
     }
 
@@ -217,8 +192,7 @@ impl Book {
     /// The total size resting at `price` on `side` (0 when no level is there).
     #[cfg(test)]
     pub fn level_size(&self, side: u8, price: i64) -> i64 {
-        let levels = if side == BID { &self.bids } else { &self.asks };
-        find(levels, price, side == BID).map_or(0, |i| levels[i].size)
+        self.levels.size_at(side != BID, price)
     }
 
     /// How many orders rest on the book.
@@ -234,45 +208,13 @@ impl Book {
         self.next_stamp - 1
     }
 
+    #[cold]
     fn count_unknown(&mut self, action: u8, order_id: u64) -> Result<(), UnknownOrder> {
         if self.strict {
             return Err(UnknownOrder { action, order_id });
         }
         self.unknown += 1;
         Ok(())
-    }
-
-    #[inline]
-    fn level_add(&mut self, side: u8, price: i64, size: u32) {
-        let is_bid = side == BID;
-        let levels = if is_bid { &mut self.bids } else { &mut self.asks };
-        match find(levels, price, is_bid) {
-            Ok(i) => {
-                levels[i].size += size as i64;
-                levels[i].orders += 1;
-            }
-            Err(i) => levels.insert(i, Level { price, size: size as i64, orders: 1 }),
-        }
-    }
-
-    #[inline]
-    fn level_remove(&mut self, side: u8, price: i64, size: u32) {
-        let is_bid = side == BID;
-        let levels = if is_bid { &mut self.bids } else { &mut self.asks };
-        let i = find(levels, price, is_bid).expect("a resting order's level exists");
-        levels[i].size -= size as i64;
-        levels[i].orders -= 1;
-        if levels[i].orders == 0 {
-            levels.remove(i);
-        }
-    }
-
-    #[inline]
-    fn level_reduce(&mut self, side: u8, price: i64, by: i64) {
-        let is_bid = side == BID;
-        let levels = if is_bid { &mut self.bids } else { &mut self.asks };
-        let i = find(levels, price, is_bid).expect("a resting order's level exists");
-        levels[i].size -= by;
     }
 }
 

@@ -149,15 +149,29 @@ fn next(state: &mut u64) -> u64 {
 
 #[test]
 fn levels_match_a_plain_model_over_random_records() {
+    // Prices within 60 ticks: levels come and go at the touch and deep in the rows.
+    check_against_model(60, 1, 0);
+    // Prices over 3,000 ticks of a large tick, with clears: the level cache's entries collide,
+    // and are dropped with their levels.
+    check_against_model(3_000, 250_000_000, 5_000);
+}
+
+/// Random adds, cancels and modifies (and a clear every `clear_every` records, if not 0) of
+/// prices `1_000 + k * tick` for k below `prices`, the book's top and sizes against a model.
+fn check_against_model(prices: u64, tick: i64, clear_every: usize) {
     let mut b = book();
     // order id -> (side, price, size); (side, price) -> (size, orders)
     let mut orders: BTreeMap<u64, (u8, i64, u32)> = BTreeMap::new();
     let mut seed = 0x1234_5678_9abc_def0u64;
-    for _ in 0..20_000 {
+    for n in 0..20_000 {
+        if clear_every > 0 && n % clear_every == clear_every - 1 {
+            b.clear();
+            orders.clear();
+        }
         let r = next(&mut seed);
         let id = r % 300;
         let side = if r >> 20 & 1 == 0 { B } else { A };
-        let price = 1_000 + (r >> 24) as i64 % 60;
+        let price = 1_000 + ((r >> 24) % prices) as i64 * tick;
         let size = (r >> 40) as u32 % 10;
         match r >> 8 & 3 {
             0 | 1 => {
@@ -200,7 +214,7 @@ fn levels_match_a_plain_model_over_random_records() {
         assert_eq!((top.ask, top.ask_size), best_ask.map_or((NO_ASK, 0), |(k, v)| (k.1, *v)));
         assert_eq!(b.order_count(), orders.len());
     }
-    for p in 1_000..1_060 {
+    for p in (0..prices as i64).map(|k| 1_000 + k * tick) {
         for s in [B, A] {
             let want: i64 =
                 orders.values().filter(|o| o.0 == s && o.1 == p).map(|o| o.2 as i64).sum();

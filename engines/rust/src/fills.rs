@@ -21,19 +21,28 @@ use crate::digest::Digest;
 use crate::record::{Mbo, ASK, BID, NO_ASK, NO_BID};
 use crate::strategies::{Decision, OrderRequest, QUOTE, QUOTES, STRATEGIES};
 
-/// A strategy's resting order: price, remaining quantity and queue stamp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A strategy's resting order: price, remaining quantity and queue stamp. A quantity of 0 is
+/// no order (its price and stamp then mean nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Quote {
     pub price: i64,
     pub quantity: i64,
     pub stamp: u64,
 }
 
+impl Quote {
+    /// The quote as an order, None when there is none.
+    #[cfg(test)]
+    pub fn resting(&self) -> Option<Quote> {
+        (self.quantity > 0).then_some(*self)
+    }
+}
+
 /// One instrument's strategy state: per strategy, [bid quote, ask quote], net quantity, and
 /// cash (price units times quantity: sells add, buys subtract; wrapping, as the digest masks).
 #[derive(Debug, Clone, Default)]
 pub struct Account {
-    pub quotes: [[Option<Quote>; 2]; STRATEGIES],
+    pub quotes: [[Quote; 2]; STRATEGIES],
     pub position: [i64; STRATEGIES],
     pub cash: [i64; STRATEGIES],
 }
@@ -132,9 +141,10 @@ impl FillSimulator {
         }
         let i = slot(side);
         for s in 0..STRATEGIES {
-            let Some(mut quote) = account.quotes[s][i] else {
+            let mut quote = account.quotes[s][i];
+            if quote.quantity == 0 {
                 continue;
-            };
+            }
             if price == quote.price {
                 match book.stamp_of(order_id) {
                     // An order ahead of the quote, or one the book cannot place.
@@ -147,7 +157,7 @@ impl FillSimulator {
             let quantity = (size as i64).min(quote.quantity);
             self.fill(h, account, Fill { s, key, side, price: quote.price, quantity });
             quote.quantity -= quantity;
-            account.quotes[s][i] = if quote.quantity == 0 { None } else { Some(quote) };
+            account.quotes[s][i] = quote;
         }
     }
 
@@ -163,18 +173,17 @@ impl FillSimulator {
     }
 }
 
-/// Hold a one-lot quote at `price` (NO_BID / NO_ASK: hold none); a new price re-queues.
+/// Hold a one-lot quote at `price` (NO_BID / NO_ASK: hold none); a new price re-queues,
+/// taking the book's next stamp.
 #[inline]
 fn quote(s: usize, book: &mut Book, account: &mut Account, side: u8, price: i64) {
     let current = &mut account.quotes[s][slot(side)];
-    if matches!(current, Some(q) if q.price == price) {
-        return;
+    if (current.quantity > 0) & (current.price == price) {
+        return; // the same quote stays where it is in the queue
     }
-    if price == NO_BID || price == NO_ASK {
-        *current = None;
-        return;
-    }
-    *current = Some(Quote { price, quantity: 1, stamp: book.take_stamp() });
+    let real = (price != NO_BID) & (price != NO_ASK);
+    *current = Quote { price, quantity: real as i64, stamp: book.next_stamp };
+    book.next_stamp += real as u64;
 }
 
 #[cfg(test)]
@@ -202,7 +211,7 @@ mod tests {
         assert_eq!(f.fills, [0, 0]);
         f.on_fill(&mut h, &book, &mut acc, &fill(BID, 100, 3, 2));
         assert_eq!((f.fills, acc.position[0], acc.cash[0]), ([1, 0], 1, -100));
-        assert_eq!(acc.quotes[0][0], None); // the one lot is done
+        assert_eq!(acc.quotes[0][0].resting(), None); // the one lot is done
     }
 
     #[test]
@@ -245,7 +254,10 @@ mod tests {
         assert_eq!((acc.quotes, book.next_stamp), (acc2.quotes, book2.next_stamp));
         // Re-quoting the same price keeps the stamp; a new price takes a new one.
         f.apply(&mut h, 0, 7, &mut book, &mut acc, &[100, 102, 0]);
-        assert_eq!(acc.quotes[0][0].unwrap().stamp, 1);
-        assert_eq!(acc.quotes[0][1].unwrap().stamp, 3);
+        assert_eq!(acc.quotes[0][0].resting().unwrap().stamp, 1);
+        assert_eq!(acc.quotes[0][1].resting().unwrap().stamp, 3);
+        // Quoting none withdraws the quote and takes no stamp.
+        f.apply(&mut h, 0, 7, &mut book, &mut acc, &[NO_BID, 102, 0]);
+        assert_eq!((acc.quotes[0][0].resting(), book.next_stamp), (None, 4));
     }
 }

@@ -4,7 +4,9 @@
 //! Instruments are numbered (`slot`s) in the order they first appear; an engine resolves a
 //! record's instrument key to its slot once, in the section that applies the record, and
 //! reaches the instrument by slot afterwards (as the Python engines keep a reference to the
-//! book they looked up).
+//! book they looked up). The keys of the first FEW instruments are compared all at once, with
+//! no branch on which one it is (records of a few instruments interleave at random); others
+//! go through a hash map.
 //!
 //! An engine reaches the state through `Market`: `Locked` takes the lock for each access,
 //! `Direct` is the state itself (owned, or under a batch's write guard).
@@ -28,16 +30,16 @@ pub struct Instrument {
 /// Books, accounts and fill counts: what the baseline's lock protects.
 pub struct MarketState {
     strict: bool,
-    slots: IntMap<u64, usize>,
-    // The last key looked up and its slot: records of one instrument tend to come in runs.
-    last_key: u64,
-    last_slot: usize,
+    few: [u64; FEW], // the first instruments' keys by slot (NO_KEY: none yet)
+    slots: IntMap<u64, usize>, // the others' slots
     pub instruments: Vec<Instrument>,
     pub fills: FillSimulator,
 }
 
 /// No instrument key is this (keys are below 2^48).
 const NO_KEY: u64 = u64::MAX;
+/// Instruments whose keys are found without a hash.
+const FEW: usize = 4;
 
 /// What a run computed: what a pass prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,20 +55,30 @@ impl MarketState {
     pub fn new(strict: bool) -> MarketState {
         MarketState {
             strict,
+            few: [NO_KEY; FEW],
             slots: int_map(),
-            last_key: NO_KEY,
-            last_slot: 0,
             instruments: Vec::new(),
             fills: FillSimulator::default(),
         }
     }
 
     /// The slot of an instrument, and whether it was added now (its first record).
-    #[inline]
+    #[inline(always)]
     fn slot(&mut self, key: u64) -> (usize, bool) {
-        if key == self.last_key {
-            return (self.last_slot, false);
+        // Every one of the FEW keys compared, the match (keys are unique) kept without a branch.
+        let mut found = FEW;
+        for (i, &k) in self.few.iter().enumerate() {
+            found = if k == key { i } else { found };
         }
+        if found < FEW {
+            return (found, false);
+        }
+        self.slot_beyond_few(key)
+    }
+
+    /// The slot of an instrument not among the first FEW (or new).
+    #[cold]
+    fn slot_beyond_few(&mut self, key: u64) -> (usize, bool) {
         let next = self.instruments.len();
         let slot = *self.slots.entry(key).or_insert(next);
         let added = slot == next;
@@ -76,14 +88,16 @@ impl MarketState {
                 book: Book::new(self.strict),
                 account: Account::default(),
             });
+            if slot < FEW {
+                self.few[slot] = key;
+            }
         }
-        (self.last_key, self.last_slot) = (key, slot);
         (slot, added)
     }
 
     /// Apply one record: a fill first meets the quotes, then the book changes. At an event end
     /// the snapshot block, if any, is over. Returns the instrument's slot and whether it is new.
-    #[inline]
+    #[inline(always)]
     pub fn apply(&mut self, h: &mut Digest, r: &Mbo) -> Result<(usize, bool), UnknownOrder> {
         let (slot, added) = self.slot(r.key);
         let inst = &mut self.instruments[slot];
@@ -91,9 +105,7 @@ impl MarketState {
             self.fills.on_fill(h, &inst.book, &mut inst.account, r);
         }
         inst.book.apply(r.action, r.side, r.price, r.size, r.order_id, r.flags)?;
-        if r.flags & F_LAST != 0 {
-            inst.book.in_snapshot = false;
-        }
+        inst.book.in_snapshot &= r.flags & F_LAST == 0; // an event end closes it (no branch)
         Ok((slot, added))
     }
 

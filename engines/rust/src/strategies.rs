@@ -11,6 +11,7 @@
 //! takes a map of features by name and returns a fresh Vec of request objects.
 
 use std::collections::HashMap;
+use std::hint::select_unpredictable;
 
 use crate::record::{ASK, BID, NO_ASK, NO_BID};
 
@@ -42,46 +43,42 @@ pub struct Features {
 }
 
 /// A two-sided, uncrossed book.
+#[inline(always)]
 fn quotable(f: &Features) -> bool {
-    f.bid != NO_BID && f.ask != NO_ASK && f.bid < f.ask
+    (f.bid != NO_BID) & (f.ask != NO_ASK) & (f.bid < f.ask)
 }
+
+// Both decisions are written without branches (`&` for `&&`, `select_unpredictable` for `if`):
+// which way they go follows the book's top, which no branch predictor can guess.
 
 /// Join the touch on both sides, within a position limit; no quote on a side whose top size is
 /// under a quarter of the other's (it is about to be run over).
 pub fn market_maker(out: &mut Decision, f: &Features) {
-    out[2] = 0;
-    if !quotable(f) {
-        out[0] = NO_BID;
-        out[1] = NO_ASK;
-        return;
-    }
     // Sizes are level totals; widened so that the products cannot overflow.
     let (bid_size, ask_size) = (f.bid_size as i128, f.ask_size as i128);
-    let bid_ok = f.position < MM_MAX_POSITION && 4 * bid_size >= ask_size;
-    let ask_ok = f.position > -MM_MAX_POSITION && 4 * ask_size >= bid_size;
-    out[0] = if bid_ok { f.bid } else { NO_BID };
-    out[1] = if ask_ok { f.ask } else { NO_ASK };
+    let quotable = quotable(f);
+    let bid_ok = quotable & (f.position < MM_MAX_POSITION) & (4 * bid_size >= ask_size);
+    let ask_ok = quotable & (f.position > -MM_MAX_POSITION) & (4 * ask_size >= bid_size);
+    out[0] = select_unpredictable(bid_ok, f.bid, NO_BID);
+    out[1] = select_unpredictable(ask_ok, f.ask, NO_ASK);
+    out[2] = 0;
 }
 
 /// Take one lot when the top leans hard one way (one side TAKER_RATIO times the other), at most
 /// once per cooldown. `last_take` is its memory: the time of its last take, or NEVER.
 pub fn imbalance_taker(out: &mut Decision, last_take: &mut i64, f: &Features) {
+    // The cooldown does not count before the first take (the difference from NEVER may wrap,
+    // and is not used then); after it, both times are below 2^63 and the difference is exact.
+    let cooled = (*last_take == NEVER) | (f.ts.wrapping_sub(*last_take) >= TAKER_COOLDOWN_NS);
+    let ok = quotable(f) & cooled;
+    let (bid_size, ask_size) = (f.bid_size as i128, f.ask_size as i128);
+    let buy = ok & (bid_size >= TAKER_RATIO * ask_size) & (f.position < TAKER_MAX_POSITION);
+    let sell =
+        ok & !buy & (ask_size >= TAKER_RATIO * bid_size) & (f.position > -TAKER_MAX_POSITION);
     out[0] = NO_BID;
     out[1] = NO_ASK;
-    out[2] = 0;
-    // The cooldown is not tested before the first take, so the subtraction cannot overflow.
-    let cooled = *last_take == NEVER || f.ts - *last_take >= TAKER_COOLDOWN_NS;
-    if !quotable(f) || !cooled {
-        return;
-    }
-    let (bid_size, ask_size) = (f.bid_size as i128, f.ask_size as i128);
-    if bid_size >= TAKER_RATIO * ask_size && f.position < TAKER_MAX_POSITION {
-        out[2] = 1;
-        *last_take = f.ts;
-    } else if ask_size >= TAKER_RATIO * bid_size && f.position > -TAKER_MAX_POSITION {
-        out[2] = -1;
-        *last_take = f.ts;
-    }
+    out[2] = buy as i64 - sell as i64;
+    *last_take = select_unpredictable(buy | sell, f.ts, *last_take);
 }
 
 pub const QUOTE: u8 = 1; // request kind: hold a resting order at `price` on `side` (or none)

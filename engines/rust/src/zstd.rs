@@ -3,7 +3,9 @@
 //! (harness/zstdframes.py, RFC 8878 section 3.1).
 //!
 //! The machine has only `libzstd.so.1` (no -dev package, no `libzstd.so` symlink), so it is
-//! linked by its file name (`+verbatim`). The FFI calls are the only unsafe code of the crate.
+//! linked by its file name (`+verbatim`). The FFI calls, and the promise that a stream may move
+//! to the reading thread, are the only unsafe code of the crate besides the memory map of a
+//! `.dbn` (reader/map.rs).
 
 use std::ffi::{c_char, c_uint, c_void, CStr};
 use std::fs::File;
@@ -58,6 +60,11 @@ fn is_error(code: usize) -> bool {
 
 /// One libzstd decompression stream; it reads frame after frame, as one stream.
 struct DStream(*mut ZstdDStream);
+
+// SAFETY: a libzstd stream has no tie to the thread that created it; it may be used from
+// another thread as long as one thread at a time does, which owning it (`&mut self` for every
+// call) guarantees. The reader moves it to its reading thread.
+unsafe impl Send for DStream {}
 
 impl DStream {
     fn new() -> Result<DStream, String> {
