@@ -99,7 +99,10 @@ impl Reader {
             _ => None,
         };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let feed = if cores >= 2 {
+        // MBOBENCH_READ_AHEAD=0 reads on this thread (instruction counts under Valgrind, which
+        // runs one thread at a time: a thread waiting on another would count its waiting).
+        let allowed = std::env::var("MBOBENCH_READ_AHEAD").map_or(true, |v| v != "0");
+        let feed = if cores >= 2 && allowed {
             Feed::Ahead(ahead::ReadAhead::start(chunks)?)
         } else {
             let buffer = vec![0; chunks.buffer_bytes()];
