@@ -102,7 +102,8 @@ def attribution_table(attribution):
         low, high = PLAN_SHARE[cost]
         add(cost, fig, f"{low:.0%}" if low == high else f"{low:.0%}-{high:.0%}")
     add("remainder (book, strategies, fills, reading)", attribution.remainder)
-    add("total (switches:queue+lock+alloc+dispatch, all four on)", attribution.total, "")
+    family = attribution.family if attribution.family in ("switches", "rust") else "cmd"
+    add(f"total ({family}:queue+lock+alloc+dispatch, all four on)", attribution.total, "")
     if attribution.baseline is not None:
         add(f"{BASELINES[attribution.family]}, in the same run", attribution.baseline, "")
     big = {pair: fig for pair, fig in attribution.interactions.items()
