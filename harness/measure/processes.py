@@ -4,21 +4,22 @@ Every program mbobench starts to measure something (pyperf's parent and its work
 engine, a profiler) runs in a process group of its own, so that whatever it starts in turn can be
 stopped with it: when mbobench is interrupted (Ctrl-C, or a SIGINT or SIGTERM sent to it alone)
 or fails while waiting, the whole group is killed and reaped before the exception goes on. The
-program's peak resident memory comes back from the kernel's accounting of that child (`wait4`).
+program's peak resident memory is read from /proc while it runs.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 _STOPPING = {signal.SIGINT, signal.SIGTERM}
+POLL_S = 0.01  # how often a running program's memory is read
 
 
 @dataclass
@@ -28,31 +29,54 @@ class Finished:
     returncode: int
     stdout: str
     stderr: str
-    peak_rss: int
+    peak_rss: int  # 0 when it ended before it could be read
 
 
-def run(argv: list[str], env: dict | None = None, cwd: str | None = None) -> Finished:
+def run(argv: list[str], env: dict | None = None) -> Finished:
     """Run `argv` to its end in a process group of its own; OSError if it cannot start."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         # An interruption while the program starts would leave it running unknown: a signal
-        # then is noted, and acted on once the program can be stopped with it.
+        # then is noted, and acted on once the program can be stopped with it. posix_spawn
+        # (not fork) so that the program's peak memory is its own, not a copy of ours.
         caught: list[int] = []
         with _noting(caught):
-            proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=cwd,
-                                    start_new_session=True)  # fmt: skip
+            pid = os.posix_spawnp(argv[0], argv, os.environ if env is None else env,
+                                  file_actions=[(os.POSIX_SPAWN_DUP2, out.fileno(), 1),
+                                                (os.POSIX_SPAWN_DUP2, err.fileno(), 2)],
+                                  setsid=True)  # fmt: skip
+        peak = 0
         try:
             if caught:
                 raise KeyboardInterrupt
-            _, status, usage = os.wait4(proc.pid, 0)
+            # The kernel's own figure for a child (ru_maxrss) includes the parent's resident
+            # memory at the moment it started it; its high-water mark in /proc is its own, read
+            # while it runs (a peak in its last few milliseconds can be missed).
+            while True:
+                done, status, _ = os.wait4(pid, os.WNOHANG)
+                if done:
+                    break
+                peak = max(peak, _high_water(pid))
+                time.sleep(POLL_S)
         except BaseException:
-            stop(proc)
+            stop(pid)
             raise
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        _kill_group(proc.pid)  # what it left running (a daemon it started) goes with it
+        _kill_group(pid)  # what it left running (a daemon it started) goes with it
         out.seek(0)
         err.seek(0)
-        return Finished(proc.returncode, out.read().decode(errors="replace"),
-                        err.read().decode(errors="replace"), usage.ru_maxrss * 1024)  # fmt: skip
+        return Finished(os.waitstatus_to_exitcode(status), out.read().decode(errors="replace"),
+                        err.read().decode(errors="replace"), peak)  # fmt: skip
+
+
+def _high_water(pid: int) -> int:
+    """A running process's peak resident memory so far (VmHWM), in bytes; 0 if unknown."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 @contextmanager
@@ -70,11 +94,11 @@ def _noting(caught: list[int]) -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def stop(proc: subprocess.Popen) -> None:
+def stop(pid: int) -> None:
     """Kill a program's whole process group and reap the program."""
-    _kill_group(proc.pid)
+    _kill_group(pid)
     try:
-        proc.wait()
+        os.waitpid(pid, 0)
     except ChildProcessError:  # reaped already
         pass
 
