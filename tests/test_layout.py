@@ -120,3 +120,17 @@ def test_report_imports_no_engine_reader_or_numba(tmp_path):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.stdout.strip().splitlines()[-1] == "0 []", proc.stdout + proc.stderr
+
+
+def test_the_rust_crate_ships_in_the_package():
+    # An installed mbobench builds the crate from its package data: every source must be in it.
+    import glob
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["engines"]  # fmt: skip
+    shipped = {Path(p) for pattern in patterns
+               for p in glob.glob(str(ROOT / "engines" / pattern), recursive=True)}  # fmt: skip
+    crate = ROOT / "engines" / "rust"
+    needed = {crate / "Cargo.toml", crate / "Cargo.lock", *(crate / "src").rglob("*.rs")}
+    assert needed <= shipped, sorted(str(p) for p in needed - shipped)
