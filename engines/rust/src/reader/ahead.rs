@@ -6,10 +6,10 @@
 //! the ones it is done with back to the thread (`empties`); the thread makes a new buffer only
 //! while fewer than RING exist. A mapped `.dbn` needs no buffer: the thread validates its
 //! chunks (touching their pages first, so that the page faults are its own) and hands over
-//! where they are, at most RING ahead. Chunks arrive in file order, and an error arrives after the
-//! chunks before it, in the reader's words, exactly when the reader in line would have raised
-//! it. Dropping a `ReadAhead` closes both channels, which stops the thread wherever it waits,
-//! and joins it: no pass leaves a thread behind.
+//! where they are, at most RING ahead. Chunks arrive in file order, and an error arrives after
+//! the chunks before it, in the reader's words, exactly where the reader in line would have
+//! raised it. Dropping a `ReadAhead` closes both channels, which stops the thread wherever it
+//! waits, and joins it: no pass leaves a thread behind.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 use std::thread::JoinHandle;
@@ -17,7 +17,8 @@ use std::thread::JoinHandle;
 use super::{Chunks, Filled};
 use crate::error::InputError;
 
-/// Buffers in the ring: the engine's, the thread's, and two filled ones waiting.
+/// Buffers in the ring (the engine's, the thread's, and two filled ones waiting), and chunks
+/// handed over ahead of the engine.
 const RING: usize = 4;
 
 /// What the thread hands over: a validated chunk (with the buffer it is in, if any), or the
@@ -103,18 +104,21 @@ fn fill_ring(mut chunks: Chunks, pieces: SyncSender<Piece>, empties: Receiver<Ve
     let (mut made, bytes) = (0, chunks.buffer_bytes());
     loop {
         // A buffer the engine gave back, else a new one while the ring is not full, else wait.
-        let mut buffer = match empties.try_recv() {
-            _ if bytes == 0 => Vec::new(), // a mapped file's chunks need none
-            Ok(buffer) => buffer,
-            Err(TryRecvError::Empty) if made < RING => {
-                made += 1;
-                vec![0; bytes]
-            }
-            Err(TryRecvError::Empty) => match empties.recv() {
+        let mut buffer = if bytes == 0 {
+            Vec::new() // a mapped file's chunks need none
+        } else {
+            match empties.try_recv() {
                 Ok(buffer) => buffer,
-                Err(_) => return,
-            },
-            Err(TryRecvError::Disconnected) => return,
+                Err(TryRecvError::Empty) if made < RING => {
+                    made += 1;
+                    vec![0; bytes]
+                }
+                Err(TryRecvError::Empty) => match empties.recv() {
+                    Ok(buffer) => buffer,
+                    Err(_) => return,
+                },
+                Err(TryRecvError::Disconnected) => return,
+            }
         };
         let piece = match chunks.fill(&mut buffer) {
             Ok(Some(filled)) => Piece::Records(buffer, filled),
