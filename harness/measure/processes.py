@@ -55,7 +55,7 @@ def run(argv: list[str], env: dict | None = None) -> Finished:
                 done, status, _ = os.wait4(pid, os.WNOHANG)
                 if done:
                     break
-                peak = max(peak, _high_water(pid))
+                peak = max(peak, high_water(pid))
                 time.sleep(POLL_S)
         except BaseException:
             stop(pid)
@@ -67,8 +67,8 @@ def run(argv: list[str], env: dict | None = None) -> Finished:
                         err.read().decode(errors="replace"), peak)  # fmt: skip
 
 
-def _high_water(pid: int) -> int:
-    """A running process's peak resident memory so far (VmHWM), in bytes; 0 if unknown."""
+def high_water(pid: int | str = "self") -> int:
+    """A process's peak resident memory so far (VmHWM), in bytes; 0 if unknown."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:

@@ -266,15 +266,8 @@ def reset_peak_rss() -> None:
 
 
 def peak_rss() -> int | None:
-    """The process's RSS high-water mark since the last reset, in bytes (VmHWM)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+    """This process's RSS high-water mark since the last reset, in bytes (VmHWM)."""
+    return processes.high_water() or None
 
 
 def _worker_error(stderr: str, fallback: str) -> str:
