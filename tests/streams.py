@@ -25,6 +25,15 @@ EXTREMES = {
 }
 
 
+def op_lists(max_size: int):
+    """A hypothesis strategy of `build_stream`'s ops: (op, instrument, side, offset, size)."""
+    from hypothesis import strategies as st
+
+    op = st.tuples(st.integers(0, len(OPS) - 1), st.integers(0, 3), st.integers(0, 1),
+                   st.integers(0, 20), st.integers(0, 20))  # fmt: skip
+    return st.lists(op, min_size=1, max_size=max_size)
+
+
 def build_stream(ops: list[tuple[int, int, int, int, int]], instruments: int,
                  extreme: str = "ordinary") -> np.ndarray:  # fmt: skip
     """Records from (op, instrument, side, offset, size) tuples; each op is one event. `extreme`

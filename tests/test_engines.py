@@ -10,7 +10,7 @@ import pytest
 from conftest import mbo_records, shared_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from streams import EXTREMES, OPS, build_stream
+from streams import EXTREMES, OPS, build_stream, op_lists
 
 from engines import ENGINES, load_engine
 from engines.book import Book, UnknownOrder
@@ -95,8 +95,7 @@ def test_digest_sees_the_book_and_the_fills(synthetic):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.lists(st.tuples(st.integers(0, len(OPS) - 1), st.integers(0, 3), st.integers(0, 1),
-                       st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=300),
+    op_lists(max_size=300),
     st.integers(1, 3),
     st.sampled_from(list(EXTREMES)),
 )  # fmt: skip

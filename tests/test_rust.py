@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT, shared_file, write_small_dbn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from streams import EXTREMES, OPS, build_stream
+from streams import EXTREMES, build_stream, op_lists
 from test_bad_input import BAD_FIELDS, assert_one_line_error, good_records, mbobench
 
 from engines import SWITCHES, switch_label
@@ -102,8 +102,7 @@ def test_lobster_imports(tmp_path, ticker, levels):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(
-    st.lists(st.tuples(st.integers(0, len(OPS) - 1), st.integers(0, 3), st.integers(0, 1),
-                       st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=200),
+    op_lists(max_size=200),
     st.integers(1, 3),
     st.sampled_from(list(EXTREMES)),
 )  # fmt: skip
