@@ -6,11 +6,12 @@
   default) against the same engine without it, N times: how often the slowdown is caught.
 - Noise: the relative standard deviation of every engine's values in one run of the suite.
 
-    python benchmarks/trust.py [FILE] [--pairs 10] [--preset default] [--slowdown 0.10]
+    python benchmarks/trust.py [FILE] [--pairs 10] [--preset default] [--slowdown 0.10,0.01]
                                [--measure time|instructions] [--limits 0.06,0.01]
 
 Every pair is gated at each of `--limits` (max_slowdown for time, max_instructions_increase for
-counts), so one experiment gives the table side by side. Results are printed and written as
+counts), and each of `--slowdown` is injected in every pair, so one experiment gives the table
+side by side. Results are printed and written as
 JSON to reports/trust-MEASURE.json. Every run uses the same preset.
 """
 
@@ -67,7 +68,7 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=10)
     parser.add_argument("--preset", choices=("fast", "default", "rigorous"), default="default")
     parser.add_argument("--measure", choices=("time", "instructions"), default="time")
-    parser.add_argument("--slowdown", type=float, default=0.10, help="the injected extra work")
+    parser.add_argument("--slowdown", default="0.10", help="the injected extra work (a list)")
     parser.add_argument("--limits", default="0.06,0.01", help="the gate's limits to apply")
     parser.add_argument("--noise-engines", default="baseline,direct,batch,preallocated,lockless,"
                         "compiled")  # fmt: skip
@@ -85,6 +86,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="mbobench-trust-"))
     rule = "max_slowdown" if args.measure == "time" else "max_instructions_increase"
     limits = [float(x) for x in args.limits.split(",")]
+    slowdowns = [float(x) for x in args.slowdown.split(",")]
     configs = {}
     for limit in limits:
         configs[limit] = tmp / f"gate-{limit}.toml"
@@ -98,34 +100,38 @@ def main() -> int:
         run(args.file, ten, [SLOWED], preset, "ten")
         own = load_result(base).rows[1].instructions_per_event
         per_step = (load_result(ten).rows[1].instructions_per_event - own) / 10
-        STEPS[str(args.slowdown)] = repr(args.slowdown * own / per_step)
+        for slowdown in slowdowns:
+            STEPS[str(slowdown)] = repr(slowdown * own / per_step)
         print(f"{own:,.1f} instructions an event, {per_step:.2f} a step", file=sys.stderr)
-    plain, slowed, walls = [], [], []
+    plain, walls = [], []
+    slowed: dict[float, list[Path]] = {x: [] for x in slowdowns}
     for i in range(args.pairs + 1):
         plain.append(tmp / f"a{i}.json")
         walls.append(run(args.file, plain[-1], [SLOWED], preset, "0"))
-        if i < args.pairs:
-            slowed.append(tmp / f"b{i}.json")
-            run(args.file, slowed[-1], [SLOWED], preset, str(args.slowdown))
+        for slowdown, runs in slowed.items() if i < args.pairs else ():
+            runs.append(tmp / f"b{i}-{slowdown}.json")
+            run(args.file, runs[-1], [SLOWED], preset, str(slowdown))
         print(f"pair {i}: {walls[-1]:.0f} s a run", file=sys.stderr)
+    pairs = range(args.pairs)
     table = {}
     for limit, config in configs.items():
-        table[limit] = {
-            "aa_false_alarms": sum(gated(plain[i + 1], plain[i], config)
-                                   for i in range(args.pairs)),
-            "slowdown_caught": sum(gated(slowed[i], plain[i], config) for i in range(args.pairs)),
-        }  # fmt: skip
-    changes, repeats = [], []
-    for i in range(args.pairs):
-        a, b = load_result(plain[i]).rows[1], load_result(slowed[i]).rows[1]
-        again = load_result(plain[i + 1]).rows[1]
-        changes.append(b.mean_s / a.mean_s - 1)  # more time (or instructions) a pass
-        repeats.append(again.mean_s / a.mean_s - 1)
+        table[limit] = {"aa_false_alarms": sum(gated(plain[i + 1], plain[i], config)
+                                               for i in pairs)}  # fmt: skip
+        for slowdown, runs in slowed.items():
+            table[limit][f"caught_{slowdown}"] = sum(gated(runs[i], plain[i], config)
+                                                     for i in pairs)  # fmt: skip
+
+    def change(new: Path, old: Path) -> float:  # more time (or instructions) a pass
+        return load_result(new).rows[1].mean_s / load_result(old).rows[1].mean_s - 1
+
+    changes = {x: [change(runs[i], plain[i]) for i in pairs] for x, runs in slowed.items()}
+    repeats = [change(plain[i + 1], plain[i]) for i in pairs]
     report = {
         "file": str(args.file), "measure": args.measure, "preset": args.preset,
-        "slowdown": args.slowdown, "pairs": args.pairs, "rule": rule,
+        "slowdowns": slowdowns, "pairs": args.pairs, "rule": rule,
         "by_limit": {str(k): v for k, v in table.items()},
-        "measured_slowdowns": changes, "same_code_differences": repeats,
+        "measured_slowdowns": {str(k): v for k, v in changes.items()},
+        "same_code_differences": repeats,
         "wall_seconds_one_engine_run": sum(walls) / len(walls),
     }  # fmt: skip
     if args.measure == "time":
@@ -136,12 +142,15 @@ def main() -> int:
     out = ROOT / "reports" / f"trust-{args.measure}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"{args.measure}, {args.pairs} pairs, injected {args.slowdown:.0%} extra work "
-          f"(measured {min(changes):+.2%} to {max(changes):+.2%} a pass); the same code twice "
-          f"differed by {min(repeats):+.3%} to {max(repeats):+.3%}")  # fmt: skip
+    print(f"{args.measure}, {args.pairs} pairs; the same code twice differed by "
+          f"{min(repeats):+.3%} to {max(repeats):+.3%}")  # fmt: skip
+    for slowdown, values in changes.items():
+        print(f"  injected {slowdown:.0%} extra work: measured {min(values):+.2%} to "
+              f"{max(values):+.2%} a pass")  # fmt: skip
     for limit, row in table.items():
-        print(f"  {rule} = {limit}: A/A {row['aa_false_alarms']} of {args.pairs} gated; "
-              f"slowdown caught {row['slowdown_caught']} of {args.pairs}")  # fmt: skip
+        caught = "; ".join(f"{x:.0%} caught {row[f'caught_{x}']} of {args.pairs}"
+                           for x in slowdowns)  # fmt: skip
+        print(f"  {rule} = {limit}: A/A {row['aa_false_alarms']} of {args.pairs} gated; {caught}")
     for engine, rsd in report.get("noise_rsd", {}).items():
         print(f"noise: {engine}: relative standard deviation {rsd:.1%}")
     return 0
