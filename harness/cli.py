@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness import commands
+from harness import commands, history_commands
 from harness.errors import InputError, ToolMissing
 from harness.measure import processes
 
@@ -121,7 +121,57 @@ def build_parser() -> argparse.ArgumentParser:
         help="a TOML settings file ([tool.mbobench]; default: ./pyproject.toml)",
     )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    run.add_argument("--commits", action="append", metavar="A..B",
+                     help="measure at these commits of the engines' repository (a git range, "
+                     "or commits by name; repeatable), each in a worktree of its own, into the "
+                     "store")  # fmt: skip
+    _store_options(run)
+    run.add_argument("--no-store", action="store_true", help="do not keep the result in the store")
     run.set_defaults(func=commands.cmd_run)  # fmt: skip
+
+    hist = subcommands.add_parser("history", epilog=EPILOG,
+                                  help="what the results store holds, across commits and "
+                                  "machines; --regressions: where each series steps")  # fmt: skip
+    hist.add_argument("--engine", help="only this engine")
+    hist.add_argument("--file", help="only this data file (its name or SHA-256 prefix)")
+    hist.add_argument("--machine", help="only this machine")
+    hist.add_argument(
+        "--commits",
+        action="append",
+        metavar="A..B",
+        help="only these commits (a git range or names; repeatable)",
+    )
+    hist.add_argument(
+        "--regressions",
+        action="store_true",
+        help="list the steps of each series (change points), not its points",
+    )
+    _store_options(hist)
+    hist.add_argument("--config", type=Path, help="a TOML settings file ([tool.mbobench]; "
+                      "default: ./pyproject.toml)")  # fmt: skip
+    hist.set_defaults(func=history_commands.cmd_history)
+
+    bis = subcommands.add_parser("bisect", epilog=EPILOG,
+                                 help="the first commit between GOOD and BAD where an engine is "
+                                 "slower, or computes another digest")  # fmt: skip
+    bis.add_argument("good", help="a commit where the engine was fine")
+    bis.add_argument("bad", help="a later commit where it is slower (or its digest changed)")
+    bis.add_argument("--engine", required=True, help="the engine to bisect")
+    bis.add_argument("--file", type=Path, help="a DBN MBO file (default: the config's first, "
+                     "or the embedded data set)")  # fmt: skip
+    bis.add_argument(
+        "--measure",
+        choices=("time", "instructions"),
+        help="wall time or instruction counts (default: the config's)",
+    )
+    bis.add_argument("--fast", action="store_true", help="pyperf's fast preset")
+    bis.add_argument("--rigorous", action="store_true", help="pyperf's rigorous preset")
+    for flag in ("--processes", "--values", "--loops"):
+        bis.add_argument(flag, type=_positive, help=f"pyperf's {flag} for each commit's run")
+    _store_options(bis)
+    bis.add_argument("--config", type=Path, help="a TOML settings file ([tool.mbobench]; "
+                     "default: ./pyproject.toml)")  # fmt: skip
+    bis.set_defaults(func=history_commands.cmd_bisect)
 
     attr = subcommands.add_parser(
         "attribute",
@@ -269,6 +319,11 @@ def build_parser() -> argparse.ArgumentParser:
     lobster.set_defaults(func=commands.cmd_data_import_lobster)
     _format_all(parser)
     return parser
+
+
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", type=Path, help="the results store (default: $MBOBENCH_STORE, "
+                        "else the config's store, mbobench-store)")  # fmt: skip
 
 
 def _format_all(parser: argparse.ArgumentParser) -> None:

@@ -33,6 +33,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     err = Console(stderr=True, quiet=args.quiet)
     config = load_config(args.config)
+    if config["machine"]:  # the name results carry (harness.measure.runner.machine_name)
+        os.environ.setdefault("MBOBENCH_MACHINE", config["machine"])
+    if getattr(args, "commits", None):  # each commit in a checkout of its own
+        from harness.history_commands import run_commits
+
+        return run_commits(args, config)
     _importable_here()
     files = [args.file] if args.file else [Path(f) for f in config["files"]]
     if not files:
@@ -72,6 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = load_result(out)
     _console_out().print(run_table(result))
     err.print(f"result written to {out}")
+    _keep(result, config, args, err)
     if failures:  # (counting instructions: the others were counted)
         raise InputError("; ".join(failures))
     if result.wrong:
@@ -80,6 +87,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"mbobench: wrong digest: {names} (speed not reported)", file=sys.stderr)
         return 1
     return 0
+
+
+def _keep(result, config: dict, args: argparse.Namespace, err) -> None:
+    """Add a result to the results store (harness.history.store), unless told not to."""
+    from harness.history.store import Store, store_path
+
+    path = None if getattr(args, "no_store", False) else store_path(
+        config["store"], getattr(args, "store", None))  # fmt: skip
+    if path is not None:
+        entries = Store(path).add(result)
+        err.print(f"kept in the results store {path} ({len(entries)} result file"
+                  f"{'s' if len(entries) != 1 else ''})")  # fmt: skip
 
 
 def _importable_here() -> None:

@@ -29,6 +29,13 @@ KEYS: dict[str, tuple[type, object]] = {
     "reference": (str, ""),  # the engine every digest must equal ("": baseline, else the first)
     "categories": (dict, {}),  # perf profiles: category -> symbol patterns (perfprofile.py)
     "thresholds": (dict, {}),  # what `mbobench check` gates on: see harness/results/gate.py
+    # History (harness/history/): where results are kept, the machine's name in them, and how
+    # to measure past commits of the repository that holds the engines under test.
+    "store": (str, "mbobench-store"),  # the results store ("": none); $MBOBENCH_STORE first
+    "machine": (str, ""),  # this machine's name in results ("": $MBOBENCH_MACHINE, the host's)
+    "repository": (str, ""),  # the git repository of the engines under test ("": the cwd's)
+    "build": (str, ""),  # a shell command that builds a commit's command engines, in its tree
+    "install": (bool, True),  # pip-install a commit's Python package into its own environment
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -153,8 +154,8 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
 
 
 def _run_metadata(settings: Settings, reference: str) -> dict:
-    """What every benchmark of a run carries: mbobench's version and commit, the commit of the
-    engines under test, the reference engine, the preset."""
+    """What every benchmark of a run carries: mbobench's version and commit, the machine, the
+    commit of the engines under test and its time, the reference engine, the preset."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -163,17 +164,27 @@ def _run_metadata(settings: Settings, reference: str) -> dict:
         own_version = "unknown"
     metadata = {
         "mbobench_version": own_version,
+        "mbobench_machine": machine_name(),
         "mbobench_reference": reference,
         "mbobench_preset": settings.preset,
         "mbobench_measure": settings.measure,
     }
-    own = _commit(Path(__file__).resolve().parent)
-    under_test = settings.commit or _commit(Path.cwd())
+    own = _git(Path(__file__).resolve().parent, "rev-parse", "--short=12", "HEAD")
+    under_test = settings.commit or _git(Path.cwd(), "rev-parse", "--short=12", "HEAD")
     if own:
         metadata["mbobench_commit"] = own
     if under_test:
         metadata["mbobench_engine_commit"] = under_test
+        when = _git(Path.cwd(), "show", "-s", "--format=%ct", under_test)
+        if when and when.isdigit():  # the commit's own time, to order a history by
+            metadata["mbobench_engine_commit_time"] = int(when)
     return metadata
+
+
+def machine_name() -> str:
+    """The machine a result was measured on: $MBOBENCH_MACHINE, else the host's name. Results of
+    two machines are never merged (harness.history)."""
+    return os.environ.get("MBOBENCH_MACHINE") or socket.gethostname()
 
 
 def load_engine_or_fail(spec: str):
@@ -293,11 +304,11 @@ def _worker_env() -> dict:
     return env
 
 
-def _commit(folder: Path) -> str | None:
-    """The commit checked out in the git repository that holds `folder`, if any."""
+def _git(folder: Path, *args: str) -> str | None:
+    """A git command's output in the repository that holds `folder`; None outside one."""
     try:
-        proc = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True,
-                              text=True, cwd=folder, timeout=10)  # fmt: skip
+        proc = subprocess.run(["git", *args], capture_output=True, text=True, cwd=folder,
+                              timeout=10)  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):
         return None
     return proc.stdout.strip() or None if proc.returncode == 0 else None

@@ -54,6 +54,11 @@ class Row:
     measure: str = "time"  # or "instructions": then the values are instructions per pass
     family: str | None = None  # a switch configuration's family (`mbobench attribute`)...
     switches: str | None = None  # ... and the costs it keeps, as a label
+    machine: str | None = None  # where it was measured (older results: the host pyperf noted)
+    commit: str | None = None  # the commit of the engines under test, and its time
+    commit_time: int | None = None
+    preset: str | None = None
+    sha256: str | None = None  # of the data file
 
     @property
     def events_per_s(self) -> float:
@@ -142,9 +147,14 @@ def load_result(path: Path) -> Result:
             reference=meta.get("mbobench_reference", BASELINE),
             family=meta.get("mbobench_family"), switches=meta.get("mbobench_switches"),
             measure=meta.get("mbobench_measure", "time"),
+            machine=meta.get("mbobench_machine") or run_value(bench, "hostname"),
+            commit=meta.get("mbobench_engine_commit"),
+            commit_time=meta.get("mbobench_engine_commit_time"),
+            preset=meta.get("mbobench_preset"), sha256=meta.get("mbobench_sha256"),
         ))  # fmt: skip
-    for row in rows:
-        base = next((r for r in rows if r.file == row.file and r.engine == row.reference), None)
+    for row in rows:  # the reference measured on the same file, on the same machine
+        base = next((r for r in rows if r.file == row.file and r.engine == row.reference
+                     and r.machine == row.machine), None)  # fmt: skip
         if base is not None:
             row.baseline_events_per_s = base.events_per_s
     return Result(path, suite, rows)

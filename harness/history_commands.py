@@ -1,0 +1,182 @@
+"""The history commands: `run --commits`, `history` and `bisect` (called by `cli.main`, as the
+commands of `harness.commands` are). Each returns the exit code; a user's mistake is raised as
+`InputError`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.errors import InputError
+
+
+def run_commits(args: argparse.Namespace, config: dict) -> int:
+    """`mbobench run --commits A..B`: the suite at every commit, each into the store."""
+    from rich.console import Console
+    from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    from harness.history.commits import measure_commit, resolve, scratch, subject
+    from harness.history.series import build, select
+
+    err = Console(stderr=True, quiet=args.quiet)
+    if args.output:
+        raise InputError("--commits keeps every commit's result in the store: no -o")
+    repo, store = _repository(config), _store(config, args)
+    commits = resolve(repo, args.commits)
+    suite = _suite(args, config)
+    failures = []
+    columns = ("[progress.description]{task.description}", MofNCompleteColumn(),
+               TimeElapsedColumn(), "left", TimeRemainingColumn())  # fmt: skip
+    with scratch() as work, Progress(*columns, console=err,
+                                     speed_estimate_period=24 * 3600) as progress:  # fmt: skip
+        task = progress.add_task("commits", total=len(commits))
+        for commit in commits:
+            title = subject(repo, commit)
+            progress.update(task, description=f"commits: {commit} {title[:40]}")
+            try:
+                measured = measure_commit(repo, commit, suite, store, Path(work))
+            except InputError as exc:
+                failures.append(str(exc))
+                err.print(f"  [red]failed[/red] {commit}: {exc}")
+            else:
+                err.print(f"  {'measured' if measured else 'already in the store'} {commit} "
+                          f"{title}")  # fmt: skip
+            progress.advance(task)
+    entries = select(store.entries(), commits=set(commits))
+    series = [s for s in build(store, entries, repo=repo) if s.engine in suite.engines]
+    _print_history(series, f"{store.root}: {len(commits)} commits")
+    if failures:
+        raise InputError("; ".join(failures))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from harness.history.series import build, select
+    from harness.measure.config import load_config
+
+    config = load_config(args.config)
+    repo, store = _repository(config), _store(config, args)
+    commits = None
+    if args.commits:
+        from harness.history.commits import resolve
+
+        commits = set(resolve(repo, args.commits))
+    entries = select(store.entries(), args.engine, args.file, args.machine, commits)
+    if not entries:
+        wanted = f"engine {args.engine or 'any'}, file {args.file or 'any'}"
+        raise InputError(f"{store.root}: no stored result matches ({wanted}, machine "
+                         f"{args.machine or 'any'})")  # fmt: skip
+    series = build(store, entries, args.engine, repo if (repo / ".git").exists() else None)
+    if args.regressions:
+        from harness.render.history import steps_table
+
+        found = [(s, step) for s in series for step in s.steps()]
+        if not found:
+            print(f"no step in {len(series)} series ({sum(len(s.points) for s in series)} "
+                  "commits): every level stayed within its noise")  # fmt: skip
+            return 0
+        _console().print(steps_table(found, f"{store.root}: steps in {len(series)} series"))
+        return 0
+    _print_history(series, f"{store.root}: {len(entries)} stored results")
+    return 0
+
+
+def cmd_bisect(args: argparse.Namespace) -> int:
+    from harness.history.bisect import bisect
+    from harness.history.commits import measure_commit, scratch, subject
+    from harness.history.series import build, select
+    from harness.measure.config import load_config
+    from harness.measure.runner import machine_name, sha256_of
+    from harness.results.gate import validate
+
+    config = load_config(args.config)
+    if config["machine"]:
+        import os
+
+        os.environ.setdefault("MBOBENCH_MACHINE", config["machine"])
+    repo, store = _repository(config), _store(config, args)
+    args.engine = [args.engine]
+    suite = _suite(args, config)
+    path = suite.files[0]
+    sha, machine = sha256_of(path), machine_name()
+    counted = suite.measure == "instructions"
+    thresholds = validate(config["thresholds"], args.config or "pyproject.toml")
+    rule = "max_instructions_increase" if counted else "max_slowdown"
+    noise = thresholds[rule]
+    if isinstance(noise, dict):
+        noise = noise.get(args.engine[0], 0.01)
+    engine = args.engine[0]
+
+    with scratch() as work:
+
+        def point_of(commit: str):
+            measure_commit(repo, commit, suite, store, Path(work))
+            entries = [e for e in select(store.entries(), engine, sha, machine, {commit})
+                       if e.preset == suite.preset and e.measure == suite.measure]  # fmt: skip
+            series = build(store, entries, engine)
+            if not series or not series[0].points:
+                raise InputError(f"{commit}: {engine} was not measured on {path.name}")
+            return series[0].points[-1]
+
+        final, steps = bisect(repo, args.good, args.bad, point_of, float(noise), counted, print)
+    print(f"first bad commit: {final.commit} {subject(repo, final.commit)}: "
+          f"{final.change:+.1%} {'instructions' if counted else 'time'} a pass against good "
+          f"({len(steps)} steps; {rule} {noise}, {path.name}, machine {machine})")  # fmt: skip
+    return 0
+
+
+def _print_history(series: list, title: str) -> None:
+    from harness.render.history import history_table
+
+    _console().print(history_table(series, title))
+
+
+def _suite(args: argparse.Namespace, config: dict):
+    from harness.history.commits import Suite
+
+    files = [args.file] if args.file else [Path(f) for f in config["files"]]
+    if not files:
+        from harness.datasets.default import default_file
+
+        files = [default_file(config["default_events"])[0]]
+    for path in files:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+    options = []
+    preset = "fast" if args.fast else "rigorous" if args.rigorous else config["preset"]
+    if preset != "default":
+        options.append(f"--{preset}")
+    measure = args.measure or config["measure"]
+    options += ["--measure", measure]
+    for flag in ("processes", "values", "loops"):
+        value = getattr(args, flag, None) or config.get(flag)
+        if value:
+            options += [f"--{flag}", str(value)]
+    if getattr(args, "strict", False):
+        options.append("--strict")
+    return Suite(files=[p.resolve() for p in files], engines=args.engine or config["engines"],
+                 options=options, preset=preset, measure=measure,
+                 reference=getattr(args, "reference", None) or config["reference"] or None,
+                 build=config["build"], install=config["install"])  # fmt: skip
+
+
+def _repository(config: dict) -> Path:
+    return Path(config["repository"] or ".").resolve()
+
+
+def _store(config: dict, args: argparse.Namespace):
+    from harness.history.store import Store, store_path
+
+    path = store_path(config["store"], getattr(args, "store", None))
+    if path is None:
+        raise InputError('no results store: store = "" in the config (set a folder, or --store)')
+    return Store(path)
+
+
+def _console():
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console.width = 160
+    return console

@@ -1,0 +1,83 @@
+"""A user's backtester in a git repository of its own, for the history tests: a Python package
+(`toybt`, an engine that subclasses the compiled one) over six commits, the fourth of which
+makes it do extra work for every event: a real regression, of known size, at a known commit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+ENGINE = "toybt.engine:ToyEngine"
+
+PYPROJECT = """[project]
+name = "toybt"
+version = "0.0.{n}"
+
+[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+
+[tool.setuptools]
+packages = ["toybt"]
+"""
+
+ENGINE_SOURCE = '''"""The toy backtester: the compiled engine, and `STEPS` more steps an event."""
+
+import numba
+import numpy as np
+
+from engines.compiled import CompiledEngine
+
+STEPS = {steps}
+
+
+@numba.njit(cache=True)
+def extra(steps):
+    acc = np.uint64(steps)
+    for _ in range(steps):
+        acc = (acc * np.uint64(0x9E3779B97F4A7C15)) ^ (acc >> np.uint64(29))
+    return acc
+
+
+class ToyEngine(CompiledEngine):
+    def __init__(self):
+        super().__init__()
+        self.sink = np.uint64(0)
+
+    def run(self, chunks, strict=False):
+        results = super().run(chunks, strict)
+        if STEPS:
+            self.sink ^= extra(results.events * STEPS)
+        return results
+'''
+
+# (message, extra steps an event): the fourth commit is the regression
+COMMITS = [("first version", 0), ("a comment", 0), ("tidy up", 0), ("add a feature", 400),
+           ("document it", 400), ("rename a variable", 400)]  # fmt: skip
+REGRESSION = 3  # its index
+
+
+def make(root: Path) -> list[str]:
+    """The repository at `root`; its commits' 12-digit names, oldest first."""
+    root.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")  # fmt: skip
+
+    def git(*args: str, when: int | None = None) -> str:
+        extra = {} if when is None else {"GIT_AUTHOR_DATE": f"{when} +0000",
+                                          "GIT_COMMITTER_DATE": f"{when} +0000"}  # fmt: skip
+        return subprocess.run(["git", *args], cwd=root, env={**env, **extra}, check=True,
+                              capture_output=True, text=True).stdout.strip()  # fmt: skip
+
+    git("init", "-q", "-b", "main")
+    (root / "toybt").mkdir(exist_ok=True)
+    names = []
+    for n, (message, steps) in enumerate(COMMITS):
+        (root / "pyproject.toml").write_text(PYPROJECT.format(n=n))
+        (root / "toybt" / "__init__.py").write_text(f'"""toybt: {message}."""\n')
+        (root / "toybt" / "engine.py").write_text(ENGINE_SOURCE.format(steps=steps))
+        git("add", "-A")
+        git("commit", "-q", "-m", message, when=1_700_000_000 + 60 * n)
+        names.append(git("rev-parse", "--short=12", "HEAD"))
+    return names
