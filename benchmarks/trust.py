@@ -45,7 +45,7 @@ def run(path: Path, out: Path, engines: list[str], preset: list[str], slowdown: 
         env["MBOBENCH_SLOWDOWN_STEPS"] = STEPS[slowdown]
     else:
         env["MBOBENCH_SLOWDOWN"] = slowdown
-    args = ["run", str(path), "-q", "-o", str(out), "--force", *preset]
+    args = ["run", str(path), "-q", "-o", str(out), "--force", "--no-store", *preset]
     for engine in engines:
         args += ["--engine", engine]
     start = time.monotonic()

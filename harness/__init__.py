@@ -13,10 +13,15 @@ stages before it; `engines` never imports `harness`):
    format that this stage defines.
 4. `measure`: running engines. The pyperf worker, the runner of a suite, the reading ceiling,
    command engines, the settings, the profilers; it hands on result files (and profiles).
-5. `render`: what a person reads. Terminal tables, markdown, and the HTML report, from result
-   files only (the report imports no engine, no reader and no numba).
+5. `history`: results across commits and machines. The results store, the series it holds in
+   commit order and their change points, the suite measured at past commits, and bisect.
+6. `cluster`: a suite's benchmarks as tasks of a Dask cluster, one at a time a machine, and
+   their results gathered into one.
+7. `render`: what a person reads. Terminal tables, markdown, and the HTML report, from result
+   files and the store only (the report imports no engine, no reader and no numba).
 
 At the top: `cli` (the parser and `main`, the one place that prints errors and exits),
-`commands` (what each command does), `errors` and `atomicfile` (used by every stage).
+`commands` and `history_commands` (what each command does), `errors` and `atomicfile` (used by
+every stage).
 `tests/test_layout.py` holds the tree to this order.
 """

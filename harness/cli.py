@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="measure at these commits of the engines' repository (a git range, "
                      "or commits by name; repeatable), each in a worktree of its own, into the "
                      "store")  # fmt: skip
+    run.add_argument("--cluster", metavar="tcp://HOST:PORT",
+                     help="run each benchmark as a task of this Dask scheduler's workers, one at "
+                     "a time a machine (default: the config's cluster; none: here)")  # fmt: skip
     _store_options(run)
     run.add_argument("--no-store", action="store_true", help="do not keep the result in the store")
     run.set_defaults(func=commands.cmd_run)  # fmt: skip

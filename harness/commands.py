@@ -35,6 +35,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if config["machine"]:  # the name results carry (harness.measure.runner.machine_name)
         os.environ.setdefault("MBOBENCH_MACHINE", config["machine"])
+    cluster = getattr(args, "cluster", None) or config["cluster"]
+    if cluster:  # each benchmark a Dask task, on a machine of its own
+        from harness.history_commands import run_cluster
+
+        return run_cluster(args, config, cluster)
     if getattr(args, "commits", None):  # each commit in a checkout of its own
         from harness.history_commands import run_commits
 

@@ -1,6 +1,6 @@
-"""The history commands: `run --commits`, `history` and `bisect` (called by `cli.main`, as the
-commands of `harness.commands` are). Each returns the exit code; a user's mistake is raised as
-`InputError`."""
+"""The commands across commits and machines: `run --commits`, `run --cluster`, `history` and
+`bisect` (called by `cli.main`, as the commands of `harness.commands` are). Each returns the exit
+code; a user's mistake is raised as `InputError`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from harness.errors import InputError
+from harness.results.resultfile import load_result
 
 
 def run_commits(args: argparse.Namespace, config: dict) -> int:
@@ -48,6 +49,98 @@ def run_commits(args: argparse.Namespace, config: dict) -> int:
     if failures:
         raise InputError("; ".join(failures))
     return 0
+
+
+def run_cluster(args: argparse.Namespace, config: dict, address: str) -> int:
+    """`mbobench run --cluster ADDRESS`: every (file, engine, commit) a Dask task."""
+    import sys
+    import tempfile
+    import time
+
+    from rich.console import Console
+    from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    from harness.cluster.client import connect, run_tasks
+    from harness.cluster.gather import gather
+    from harness.measure.runner import sha256_of, write_suite
+    from harness.render.table import run_table
+    from harness.results.resultfile import BASELINE
+
+    err = Console(stderr=True, quiet=args.quiet)
+    suite = _suite(args, config)
+    repo = _repository(config)
+    store = None if args.no_store else _store(config, args)
+    commits: list = [None]
+    if args.commits:
+        from harness.history.commits import resolve
+
+        commits = resolve(repo, args.commits)
+        if args.output:
+            raise InputError("--commits keeps every commit's result in the store: no -o")
+        if store is None:
+            raise InputError("--commits keeps its results in the store: not with --no-store")
+    reference = suite.reference or (BASELINE if BASELINE in suite.engines else suite.engines[0])
+    tasks, labels = [], []
+    for path in suite.files:
+        sha = sha256_of(path)
+        for commit in commits:
+            for engine in suite.engines:
+                tasks.append({"file": str(path), "sha256": sha, "data": config["cluster_data"],
+                              "engine": engine, "commit": commit, "options": suite.options,
+                              "preset": suite.preset, "measure": suite.measure,
+                              "repository": str(repo), "build": suite.build,
+                              "install": suite.install})  # fmt: skip
+                labels.append(f"{path.name}/{engine}" + (f"@{commit}" if commit else ""))
+    out = args.output or Path("reports") / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    if not args.commits and out.exists() and not args.force:
+        raise InputError(f"{out}: already exists (use --force to replace it)")
+    client = connect(address)
+    columns = ("[progress.description]{task.description}", MofNCompleteColumn(),
+               TimeElapsedColumn(), "left", TimeRemainingColumn())  # fmt: skip
+    try:
+        with Progress(*columns, console=err, speed_estimate_period=24 * 3600) as progress:
+            bar = progress.add_task("benchmarks", total=len(tasks))
+
+            def on_done(outcome) -> None:
+                progress.advance(bar)
+                if outcome.error:
+                    err.print(f"  [red]failed[/red] {outcome.error}")
+                else:
+                    err.print(f"  measured {outcome.label} on {outcome.machine}")
+
+            def on_change(running: str) -> None:
+                progress.update(bar, description=f"benchmarks ({running or 'waiting'})")
+
+            outcomes = run_tasks(client, tasks, labels, on_change, on_done)
+    finally:
+        client.close()
+    texts = [text for o in outcomes for text in o.results]
+    if store is not None:
+        with tempfile.TemporaryDirectory(prefix="mbobench-cluster-") as tmp:
+            for i, text in enumerate(texts):
+                part = Path(tmp) / f"{i}.json"
+                part.write_text(text)
+                store.add(load_result(part))
+        err.print(f"kept in the results store {store.root} ({len(texts)} results)")
+    failures = [o.error for o in outcomes if o.error]
+    status = 0
+    if args.commits:
+        from harness.history.series import build, select
+
+        entries = select(store.entries(), commits=set(commits))
+        _print_history(build(store, entries, repo=repo), f"{store.root}: {len(commits)} commits")
+    elif texts:
+        write_suite(gather(texts, reference), out, force=args.force)
+        result = load_result(out)
+        _console().print(run_table(result))
+        err.print(f"result written to {out}")
+        if result.wrong:
+            names = ", ".join(f"{r.file}/{r.engine}" for r in result.wrong)
+            print(f"mbobench: wrong digest: {names} (speed not reported)", file=sys.stderr)
+            status = 1
+    if failures:
+        raise InputError("; ".join(failures))
+    return status
 
 
 def cmd_history(args: argparse.Namespace) -> int:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Every `mbobench run` of the tests keeps its result in a store of the test session's, not in
+# the project's (harness/history/store.py); a test of the store names its own with --store.
+os.environ["MBOBENCH_STORE"] = tempfile.mkdtemp(prefix="mbobench-test-store-")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"

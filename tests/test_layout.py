@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # The stages in order; the top-level modules come after all of them (cli, commands) or before
 # all of them (errors, atomicfile).
-STAGES = ["dbn", "datasets", "results", "measure", "history", "render"]
+STAGES = ["dbn", "datasets", "results", "measure", "history", "cluster", "render"]
 SHARED = {"harness.errors", "harness.atomicfile"}
 TOP = {"harness.cli", "harness.commands", "harness.history_commands"}
 MAX_LINES = 400

@@ -36,6 +36,10 @@ KEYS: dict[str, tuple[type, object]] = {
     "repository": (str, ""),  # the git repository of the engines under test ("": the cwd's)
     "build": (str, ""),  # a shell command that builds a commit's command engines, in its tree
     "install": (bool, True),  # pip-install a commit's Python package into its own environment
+    # A Dask cluster (harness/cluster/): the scheduler's address ("": run here), and where its
+    # workers find the suite's files by name ("": the same path as here; a folder, or a URL).
+    "cluster": (str, ""),
+    "cluster_data": (str, ""),
 }
 
 

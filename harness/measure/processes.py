@@ -4,7 +4,9 @@ Every program mbobench starts to measure something (pyperf's parent and its work
 engine, a profiler) runs in a process group of its own, so that whatever it starts in turn can be
 stopped with it: when mbobench is interrupted (Ctrl-C, or a SIGINT or SIGTERM sent to it alone)
 or fails while waiting, the whole group is killed and reaped before the exception goes on. The
-program's peak resident memory is read from /proc while it runs.
+program's peak resident memory is read from /proc while it runs. With
+`MBOBENCH_STOP_WITH_PARENT=1` (a benchmark that a Dask worker started), mbobench also stops
+when the process that started it is gone.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ def run(argv: list[str], env: dict | None = None) -> Finished:
                                                 (os.POSIX_SPAWN_DUP2, err.fileno(), 2)],
                                   setsid=True)  # fmt: skip
         peak = 0
+        parent = os.getppid()
+        orphaned = os.environ.get("MBOBENCH_STOP_WITH_PARENT") == "1"
         try:
             if caught:
                 raise KeyboardInterrupt
@@ -56,6 +60,8 @@ def run(argv: list[str], env: dict | None = None) -> Finished:
                 if done:
                     break
                 peak = max(peak, high_water(pid))
+                if orphaned and os.getppid() != parent:  # a cluster's worker that died
+                    raise KeyboardInterrupt
                 time.sleep(POLL_S)
         except BaseException:
             stop(pid)
