@@ -18,6 +18,8 @@ from harness.results.resultfile import load_result
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
+FAST = ["--fast", "--processes", "1", "--values", "4", "--loops", "2"]  # a few seconds a commit
+REGRESSION = 2  # the toy repository's first slower commit (of 4)
 
 
 def mbobench(*args: str, cwd: Path, store: Path) -> subprocess.CompletedProcess:
@@ -125,8 +127,8 @@ def measured(tmp_path_factory):
     data = synthesize(base / "s.dbn.zst", 20_000, seed=4, instruments=2)
     store = base / "store"
     proc = mbobench("run", str(data), "--engine", toyrepo.ENGINE, "--commits",
-                    f"{commits[0]}~0,{commits[1]}..{commits[-1]}", "--fast", "--processes", "1",
-                    "--values", "4", cwd=repo, store=store)  # fmt: skip
+                    f"{commits[0]},{commits[0]}..{commits[-1]}", *FAST, cwd=repo,
+                    store=store)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return repo, commits, data, store, proc, toyrepo
 
@@ -142,7 +144,7 @@ def test_run_commits_measures_every_commit_in_its_own_environment(measured):
     for commit in commits:  # installed from that commit, into an environment of its own
         assert commit in proc.stdout
     again = mbobench("run", str(data), "--engine", toyrepo.ENGINE, "--commits", commits[-1],
-                     "--fast", "--processes", "1", cwd=repo, store=store)  # fmt: skip
+                     *FAST, cwd=repo, store=store)  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert f"already in the store {commits[-1]}" in again.stderr
     assert len(Store(store).entries()) == len(commits)
@@ -158,24 +160,21 @@ def test_history_lists_the_store_in_commit_order_and_finds_the_regression(measur
     assert found.returncode == 0, found.stderr
     rows = [line for line in found.stdout.splitlines() if toyrepo.ENGINE in line]
     assert len(rows) == 1, found.stdout
-    regression = commits[toyrepo.REGRESSION]
-    assert f"{commits[toyrepo.REGRESSION - 1]} │ {regression}" in rows[0]
+    assert f"{commits[REGRESSION - 1]} │ {commits[REGRESSION]}" in rows[0]
     assert "slower" in rows[0]
 
 
 def test_bisect_names_the_first_slower_commit(measured):
     repo, commits, data, store, proc, toyrepo = measured
     found = mbobench("bisect", commits[0], commits[-1], "--engine", toyrepo.ENGINE, "--file",
-                     str(data), "--fast", "--processes", "1", "--values", "4", cwd=repo,
-                     store=store)  # fmt: skip
+                     str(data), *FAST, cwd=repo, store=store)  # fmt: skip
     assert found.returncode == 0, found.stderr
     assert "step 1:" in found.stdout
-    assert f"first bad commit: {commits[toyrepo.REGRESSION]} add a feature" in found.stdout
-    nothing = mbobench("bisect", commits[0], commits[1], "--engine", toyrepo.ENGINE, "--file",
-                       str(data), "--fast", "--processes", "1", "--values", "4", cwd=repo,
-                       store=store)  # fmt: skip
-    assert nothing.returncode == 2
-    assert "nothing to bisect" in nothing.stderr
+    assert f"first bad commit: {commits[REGRESSION]} add a feature" in found.stdout
+    backwards = mbobench("bisect", commits[-1], commits[0], "--engine", toyrepo.ENGINE,
+                         "--file", str(data), *FAST, cwd=repo, store=store)  # fmt: skip
+    assert backwards.returncode == 2
+    assert "is not an ancestor" in backwards.stderr and "nothing to bisect" in backwards.stderr
 
 
 def test_a_commit_that_does_not_exist_is_one_line(measured):
@@ -184,3 +183,30 @@ def test_a_commit_that_does_not_exist_is_one_line(measured):
                    cwd=repo, store=store)  # fmt: skip
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+def test_bisect_on_points_given_a_digest_change_and_no_change(tmp_path):
+    """The search itself, on the toy repository's commits with figures given per commit."""
+    from harness.errors import InputError
+    from harness.history.bisect import bisect
+    from harness.history.series import Point
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import toyrepo
+
+    commits = toyrepo.make(tmp_path / "repo", count=7, regression=5)
+    same = {c: Point(c, None, [1.0, 1.01, 0.99], 1000, [0.5], {"d1"}) for c in commits}
+    with pytest.raises(InputError, match="is not worse than .* nothing to bisect"):
+        bisect(tmp_path / "repo", commits[0], commits[-1], same.__getitem__, 0.06, False, print)
+    changed = {c: Point(c, None, [1.0, 1.01, 0.99], 1000, [0.5], {"d1" if i < 4 else "d2"})
+               for i, c in enumerate(commits)}  # fmt: skip
+    asked = []
+
+    def point_of(commit: str) -> Point:
+        asked.append(commit)
+        return changed[commit]
+
+    final, steps = bisect(tmp_path / "repo", commits[0], commits[-1], point_of, 0.06, False,
+                          print)  # fmt: skip
+    assert final.commit == commits[4] and final.bad
+    assert len(steps) <= 3 < len(commits) - 2  # halving, not every commit

@@ -1,6 +1,6 @@
 """A user's backtester in a git repository of its own, for the history tests: a Python package
-(`toybt`, an engine that subclasses the compiled one) over six commits, the fourth of which
-makes it do extra work for every event: a real regression, of known size, at a known commit."""
+(`toybt`, an engine that subclasses the compiled one) over a few commits, one of which makes it
+do extra work for every event: a real regression, of known size, at a known commit."""
 
 from __future__ import annotations
 
@@ -52,14 +52,14 @@ class ToyEngine(CompiledEngine):
         return results
 '''
 
-# (message, extra steps an event): the fourth commit is the regression
-COMMITS = [("first version", 0), ("a comment", 0), ("tidy up", 0), ("add a feature", 400),
-           ("document it", 400), ("rename a variable", 400)]  # fmt: skip
-REGRESSION = 3  # its index
+STEPS = 400  # the regression's extra steps an event: the engine several times slower
+MESSAGES = ["first version", "a comment", "tidy up", "document it", "rename a variable",
+            "split a function", "fix a typo", "a test"]  # fmt: skip
 
 
-def make(root: Path) -> list[str]:
-    """The repository at `root`; its commits' 12-digit names, oldest first."""
+def make(root: Path, count: int = 4, regression: int = 2) -> list[str]:
+    """The repository at `root` with `count` commits, the one at index `regression` ("add a
+    feature") the first slower one; their 12-digit names, oldest first."""
     root.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")  # fmt: skip
@@ -73,7 +73,9 @@ def make(root: Path) -> list[str]:
     git("init", "-q", "-b", "main")
     (root / "toybt").mkdir(exist_ok=True)
     names = []
-    for n, (message, steps) in enumerate(COMMITS):
+    for n in range(count):
+        message = "add a feature" if n == regression else MESSAGES[n % len(MESSAGES)]
+        steps = STEPS if n >= regression else 0
         (root / "pyproject.toml").write_text(PYPROJECT.format(n=n))
         (root / "toybt" / "__init__.py").write_text(f'"""toybt: {message}."""\n')
         (root / "toybt" / "engine.py").write_text(ENGINE_SOURCE.format(steps=steps))
