@@ -267,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="result files, run and attribution (default: reports/*.json)",
     )
     rep.add_argument("--profiles", default="profiles", help="where profile summaries are")
+    _store_options(rep)
     rep.add_argument(
         "-o", "--output", type=Path, help="the HTML file (default: reports/report.html)"
     )

@@ -269,10 +269,24 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise InputError(f"{summary}: not a readable profile summary ({exc})") from None
     out = args.output or Path("reports") / "report.html"
     chosen = [r for r in attributions if any(r is n for n in newest.values())]
-    html_path, md_path = write(build(runs, chosen, profiles), out, "mbobench report")
+    html_path, md_path = write(build(runs, chosen, profiles, _stored_series(args)), out,
+                               "mbobench report")  # fmt: skip
     print(html_path)
     print(md_path)
     return 0
+
+
+def _stored_series(args: argparse.Namespace) -> list:
+    """The results store's series, for the report's history (none without a store)."""
+    from harness.history.series import build
+    from harness.history.store import Store, store_path
+    from harness.measure.config import load_config
+
+    path = store_path(load_config(None, only=("store",))["store"], args.store)
+    if path is None or not (path / "mbobench-store.json").is_file():
+        return []
+    store = Store(path)
+    return build(store, store.entries(), repo=Path.cwd() if Path(".git").exists() else None)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

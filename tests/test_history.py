@@ -210,3 +210,16 @@ def test_bisect_on_points_given_a_digest_change_and_no_change(tmp_path):
                           print)  # fmt: skip
     assert final.commit == commits[4] and final.bad
     assert len(steps) <= 3 < len(commits) - 2  # halving, not every commit
+
+
+def test_the_report_shows_the_stores_history_with_its_step(measured, tmp_path):
+    repo, commits, data, store, proc, toyrepo = measured
+    out = tmp_path / "report.html"
+    made = subprocess.run([sys.executable, "-m", "harness.cli", "report",
+                           str(DATA / "report-run0.json"), "--store", str(store), "-o", str(out)],
+                          capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    page = out.read_text()
+    assert "Across commits (results store)" in page
+    assert f"<td>{commits[REGRESSION - 1]}</td><td>{commits[REGRESSION]}</td>" in page
+    assert 'alt="history-s.dbn.zst-toybt.engine_ToyEngine"' in page

@@ -1,7 +1,9 @@
 """mbobench's settings: `[tool.mbobench]` in ./pyproject.toml, or a TOML file given by --config.
 
 Every key is declared here with its type and default; an unknown key or a value of the wrong
-type is an `InputError` that names the file and the key.
+type is an `InputError` that names the file and the key. A default that needs the engines or the
+reader is computed when asked for, so that a light command (the report) reads the settings
+without importing them.
 """
 
 from __future__ import annotations
@@ -9,23 +11,39 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from engines import ENGINES
 from harness.datasets.default import DEFAULT_EVENTS
-from harness.dbn.reader import DEFAULT_CHUNK_RECORDS
 from harness.errors import InputError
-from harness.measure.instructions import COUNT_RECORDS
 
-# key -> (type, default)
+
+def _engines() -> list:
+    from engines import ENGINES
+
+    return list(ENGINES)
+
+
+def _chunk_records() -> int:
+    from harness.dbn.reader import DEFAULT_CHUNK_RECORDS
+
+    return DEFAULT_CHUNK_RECORDS
+
+
+def _count_records() -> int:
+    from harness.measure.instructions import COUNT_RECORDS
+
+    return COUNT_RECORDS
+
+
+# key -> (type, default, or a function that makes it)
 KEYS: dict[str, tuple[type, object]] = {
-    "chunk_records": (int, DEFAULT_CHUNK_RECORDS),
+    "chunk_records": (int, _chunk_records),
     "default_events": (int, DEFAULT_EVENTS),
-    "engines": (list, list(ENGINES)),  # the built-in engines, the plan's phases in order
+    "engines": (list, _engines),  # the built-in engines, the plan's phases in order
     "files": (list, []),  # DBN files of the suite (none: the embedded default)
     "preset": (str, "default"),  # pyperf's: "fast", "default" or "rigorous"
     "processes": (int, 0),  # pyperf worker processes (0: the preset's)
     "values": (int, 0),  # pyperf values per process (0: the preset's)
     "measure": (str, "time"),  # "time" (pyperf) or "instructions" (Callgrind: instructions.py)
-    "count_records": (int, COUNT_RECORDS),  # instructions: the prefix of each file counted
+    "count_records": (int, _count_records),  # instructions: the prefix of each file counted
     "reference": (str, ""),  # the engine every digest must equal ("": baseline, else the first)
     "categories": (dict, {}),  # perf profiles: category -> symbol patterns (perfprofile.py)
     "thresholds": (dict, {}),  # what `mbobench check` gates on: see harness/results/gate.py
@@ -43,9 +61,11 @@ KEYS: dict[str, tuple[type, object]] = {
 }
 
 
-def load_config(path: Path | None = None) -> dict:
-    """The settings, defaults filled in; from `path`, or ./pyproject.toml when there is one."""
-    config = {key: default for key, (_, default) in KEYS.items()}
+def load_config(path: Path | None = None, only: tuple[str, ...] | None = None) -> dict:
+    """The settings, defaults filled in; from `path`, or ./pyproject.toml when there is one.
+    With `only`, the defaults of those keys alone are made (every key is still checked)."""
+    config = {key: default() if callable(default) else default
+              for key, (_, default) in KEYS.items() if only is None or key in only}  # fmt: skip
     if path is None:
         path = Path("pyproject.toml")
         if not path.is_file():
@@ -65,7 +85,7 @@ def load_config(path: Path | None = None) -> dict:
                 f"{path}: {key} = {value!r} should be {kind.__name__}, not {type(value).__name__}"
             )
         config[key] = value
-    if config["measure"] not in ("time", "instructions"):
+    if config.get("measure", "time") not in ("time", "instructions"):
         raise InputError(f"{path}: measure = {config['measure']!r} should be 'time' or "
                          "'instructions'")  # fmt: skip
     return config

@@ -4,7 +4,8 @@ It shows, for every file measured, from the newest run result that measured it: 
 table per engine; events/s against the reading ceiling; the plan's expected gain per phase
 beside the measured one. Then, from an attribution result, the experiment's split of the
 baseline's time beside the profilers' (`profiles/*/summary-*.json`); the machine and commit;
-and, given results from several commits, events/s per engine across them. Plots are
+and, from the results store (or else from result files of several commits), events/s per engine
+across commits, with the steps found in each series marked. Plots are
 matplotlib PNGs inlined in the HTML (no network).
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from engines import PHASES
 from harness.atomicfile import replaced
-from harness.render import markdown
+from harness.render import markdown, storehistory
 from harness.results.resultfile import Result
 
 COLORS = {"queue": "#d62728", "lock": "#ff7f0e", "alloc": "#9467bd", "allocation": "#9467bd",
@@ -26,8 +27,10 @@ COLORS = {"queue": "#d62728", "lock": "#ff7f0e", "alloc": "#9467bd", "allocation
           "remainder": "#1f77b4"}  # fmt: skip
 
 
-def build(runs: list[Result], attributions: list[Result], profiles: list[dict]) -> tuple:
-    """The report's sections: a list of (title, html body, markdown body, images)."""
+def build(runs: list[Result], attributions: list[Result], profiles: list[dict],
+          stored: list | None = None) -> tuple:  # fmt: skip
+    """The report's sections: a list of (title, html body, markdown body, images); `stored`,
+    the results store's series (harness.history.series), for its history."""
     counts = [r for r in runs if r.measure == "instructions"]
     runs = [r for r in runs if r.measure != "instructions"] or counts
     current, sources, origin = _newest_per_pair(runs)  # sources[0] is the newest result
@@ -35,8 +38,11 @@ def build(runs: list[Result], attributions: list[Result], profiles: list[dict]) 
     sections = [_throughput(current, origin, counted), _phases(current)]
     for attribution in attributions:
         sections.append(_attribution(attribution, profiles))
+    from_store = storehistory.section(stored or [], _png, _pyplot, _html_table)
     history = _same_file(runs)
-    if len(history) > 1:
+    if from_store is not None:
+        sections.append(from_store)
+    elif len(history) > 1:
         sections.append(_history(history))
     sections.append(_machine(sources[0]))
     return sections
