@@ -57,9 +57,10 @@ MESSAGES = ["first version", "a comment", "tidy up", "document it", "rename a va
             "split a function", "fix a typo", "a test"]  # fmt: skip
 
 
-def make(root: Path, count: int = 4, regression: int = 2) -> list[str]:
+def make(root: Path, count: int = 4, regression: int = 2, steps: int = STEPS) -> list[str]:
     """The repository at `root` with `count` commits, the one at index `regression` ("add a
-    feature") the first slower one; their 12-digit names, oldest first."""
+    feature") the first slower one, by `steps` more an event; their 12-digit names, oldest
+    first."""
     root.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")  # fmt: skip
@@ -75,10 +76,10 @@ def make(root: Path, count: int = 4, regression: int = 2) -> list[str]:
     names = []
     for n in range(count):
         message = "add a feature" if n == regression else MESSAGES[n % len(MESSAGES)]
-        steps = STEPS if n >= regression else 0
+        extra = steps if n >= regression else 0
         (root / "pyproject.toml").write_text(PYPROJECT.format(n=n))
         (root / "toybt" / "__init__.py").write_text(f'"""toybt: {message}."""\n')
-        (root / "toybt" / "engine.py").write_text(ENGINE_SOURCE.format(steps=steps))
+        (root / "toybt" / "engine.py").write_text(ENGINE_SOURCE.format(steps=extra))
         git("add", "-A")
         git("commit", "-q", "-m", message, when=1_700_000_000 + 60 * n)
         names.append(git("rev-parse", "--short=12", "HEAD"))

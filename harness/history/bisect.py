@@ -68,14 +68,14 @@ def bisect(
         is_bad = (point.digests != first.digests) if by_digest else fmean(point.values) > middle
         verdict = Verdict(commit, point, is_bad, change)
         steps.append(verdict)
-        left = high - low - 2
-        echo(f"step {len(steps)}: {commit} {_figure(point, counted)}, {change:+.1%} a pass "
-             f"against good: {'bad' if is_bad else 'good'} ({left} commit"
-             f"{'s' if left != 1 else ''} between good and bad before this step)")  # fmt: skip
         if is_bad:
             high, final = at, verdict
         else:
             low = at
+        left = high - low  # the commits that may still be the first bad one
+        echo(f"step {len(steps)}: {commit} {_figure(point, counted)}, {change:+.1%} a pass "
+             f"against good: {'bad' if is_bad else 'good'} (the first bad one is among "
+             f"{left} commit{'s' if left != 1 else ''})")  # fmt: skip
     return final, steps
 
 

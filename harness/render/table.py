@@ -18,6 +18,9 @@ def run_table(result: Result) -> Table:
     # Every column folds where the terminal is too narrow: a long name
     # (switches:queue+lock+alloc+dispatch) or a figure wraps, and is never cut.
     table.add_column("engine" if one_file else "file / engine", style="bold", overflow="fold")
+    machines = list(dict.fromkeys(r.machine for r in result.rows))
+    if len(machines) > 1:  # a cluster's run: each ratio is to its own machine's ceiling
+        table.add_column("machine", overflow="fold")
     table.add_column("events", justify="right", overflow="fold")
     counted = result.measure == "instructions"
     table.add_column("instr/event" if counted else "events/s", justify="right", overflow="fold",
@@ -39,6 +42,7 @@ def run_table(result: Result) -> Table:
             spread.append(row.engine)
         table.add_row(
             row.engine if one_file else f"{row.file} / {row.engine}",
+            *([row.machine or ""] if len(machines) > 1 else []),
             f"{row.events:,}",
             "-"
             if wrong
@@ -52,6 +56,11 @@ def run_table(result: Result) -> Table:
             f"{row.digest}{mark}" if row.digest else "",
         )
         notes += _setup_notes(row)
+    if len(machines) > 1:
+        notes.append(
+            "measured on several machines: x ceiling is to the ceiling measured "
+            "beside each engine, on its machine; x baseline only on the same machine"
+        )
     if spread:
         notes.append(f"! values spread over {DEFAULTS['max_rsd']:.0%} (rsd): not to be trusted "
                      f"({', '.join(dict.fromkeys(spread))})")  # fmt: skip
