@@ -223,3 +223,9 @@ def test_the_report_shows_the_stores_history_with_its_step(measured, tmp_path):
     assert "Across commits (results store)" in page
     assert f"<td>{commits[REGRESSION - 1]}</td><td>{commits[REGRESSION]}</td>" in page
     assert 'alt="history-s.dbn.zst-toybt.engine_ToyEngine"' in page
+
+
+def test_history_of_no_store_is_one_line(tmp_path):
+    proc = mbobench("history", cwd=tmp_path, store=tmp_path / "none")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "no results store yet" in proc.stderr

@@ -11,6 +11,7 @@ built once. No cargo: `ToolMissing` (exit 3).
 from __future__ import annotations
 
 import hashlib
+import os
 import shlex
 import shutil
 from pathlib import Path
@@ -53,7 +54,7 @@ def binary() -> Path:
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise InputError(f"{CRATE}: cargo build failed ({tail})")
-    fresh = built.with_name(built.name + ".tmp")
+    fresh = built.with_name(f"{built.name}.{os.getpid()}.tmp")  # two builds at once: two names
     shutil.copy2(target / "release" / BINARY, fresh)
     fresh.replace(built)  # whole or absent, for a run that starts meanwhile
     return built
