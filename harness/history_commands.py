@@ -20,8 +20,9 @@ def run_commits(args: argparse.Namespace, config: dict) -> int:
     from harness.history.series import build, select
 
     err = Console(stderr=True, quiet=args.quiet)
-    if args.output:
-        raise InputError("--commits keeps every commit's result in the store: no -o")
+    if args.output or args.no_store:
+        raise InputError("--commits keeps every commit's result in the store: not with -o or "
+                         "--no-store")  # fmt: skip
     repo, store = _repository(config), _store(config, args)
     commits = resolve(repo, args.commits)
     suite = _suite(args, config)
