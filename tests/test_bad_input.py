@@ -157,15 +157,22 @@ def _processes_naming(text: str) -> list[int]:
     return found
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_to_mbobench_alone_stops_its_workers(tmp_path, signum):
     from harness.datasets.synth import synthesize
 
     data = synthesize(tmp_path / "long.dbn", 30_000, seed=4)
     out = tmp_path / "never.json"
+    # A program started in the background of a shell inherits SIGINT ignored (and Python keeps
+    # it so, as it should): the run is started as a terminal would start it.
     proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "run", str(data), "--engine",
                              "baseline", "-q", "--processes", "3", "--values", "5", "-o", str(out)],
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_interruptible)  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not [
         pid for pid in _processes_naming(str(data)) if pid != proc.pid
