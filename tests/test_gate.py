@@ -276,3 +276,18 @@ def test_compare_results_of_different_engines(results, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "g.dbn / baseline" in proc.stdout and "only in the old result" in proc.stdout
     assert SLOWED in proc.stdout.split("only in the old result")[1]
+
+
+def test_an_engine_whose_pass_takes_a_second_has_one_value_a_process(results, tmp_path):
+    out = tmp_path / "slow.json"
+    proc = mbobench("run", results["tmp"] / "other.dbn", "--engine", "tests.slow_engine:SlowEngine",
+                    "-q", "--processes", "2", "-o", out)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    bench = {
+        b.get_metadata()["mbobench_engine"]: b for b in load_result(out).suite.get_benchmarks()
+    }
+    slow = bench["tests.slow_engine:SlowEngine"]
+    assert [len(run.values) for run in slow.get_runs() if run.values] == [1, 1]
+    timed = [run.get_metadata() for run in slow.get_runs() if run.values]
+    assert all(meta["mbobench_values_per_process"] == 1 for meta in timed)
+    assert all(len(run.values) == 3 for run in bench["ceiling"].get_runs() if run.values)

@@ -30,6 +30,7 @@ from harness.results.resultfile import BASELINE, CEILING, events_of, run_value
 
 DEFAULT_PROCESSES = 3  # mbobench's default preset; pyperf's --fast / --rigorous still apply
 DEFAULT_VALUES = 3
+SLOW_VALUES = 1  # values a process of an engine whose pass takes a second or more (worker.py)
 ERROR_PREFIX = "mbobench-error: "  # how a worker reports a user's mistake to the parent
 # pyperf gives its workers a minimal environment: these variables pass through.
 INHERITED = ("PYTHONPATH", "PYTHONSAFEPATH", "MBOBENCH_BATCH", "MBOBENCH_CACHE",
@@ -211,6 +212,8 @@ def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings
            "-o", str(part), *settings.pyperf_args()]  # fmt: skip
     if settings.strict:
         cmd.append("--strict")
+    if settings.values is None:  # a slow engine's values a process, unless --values was given
+        cmd += ["--slow-values", str(SLOW_VALUES)]
     proc = processes.run(cmd, env=_worker_env())
     if proc.returncode != 0:
         raise InputError(_worker_error(proc.stderr, f"{label}: the benchmark failed"))

@@ -24,6 +24,8 @@ def pass_args(cmd: list[str], args) -> None:
         cmd.extend(["--name", args.name])
     if args.strict:
         cmd.append("--strict")
+    if args.slow_values:
+        cmd.extend(["--slow-values", str(args.slow_values)])
 
 
 def time_passes(loops: int, job) -> float:
@@ -32,6 +34,9 @@ def time_passes(loops: int, job) -> float:
     for _ in range(loops):
         job()
     return time.perf_counter() - start
+
+
+SLOW_PASS_S = 1.0  # a warm-up pass this long or longer: one value a process
 
 
 def main() -> None:
@@ -52,6 +57,9 @@ def main() -> None:
     parser.add_argument("--chunk-records", type=int, default=0)  # 0: by format (reader.py)
     parser.add_argument("--strict", action="store_true")
     parser.add_argument("--name", help="the benchmark's name (default: ENGINE)")
+    parser.add_argument("--slow-values", type=int, default=0,
+                        help="values a process of an engine whose pass takes a second or more "
+                        "(0: pyperf's --values)")  # fmt: skip
     args = runner.parse_args()
     metadata = {"mbobench_engine": args.engine, "mbobench_file": args.input}
     job = None
@@ -62,13 +70,23 @@ def main() -> None:
         from harness.measure.runner import ERROR_PREFIX
 
         try:
-            job, metadata = _prepare(args, metadata)
+            job, metadata, warm_s = _prepare(args, metadata)
         except UnknownOrder as exc:
             print(ERROR_PREFIX + locate_unknown(Path(args.input), exc), file=sys.stderr)
             sys.exit(2)
         except (InputError, EngineNotFound) as exc:
             print(f"{ERROR_PREFIX}{exc}", file=sys.stderr)
             sys.exit(2)
+        if args.calibrate_loops:
+            # Calibrating finds the loops from its first values and throws them away: for an
+            # engine whose pass takes seconds, pyperf's `values` more passes would be wasted.
+            args.values = 1
+        elif args.slow_values and warm_s >= SLOW_PASS_S:
+            # A pass of a second or more, and no --values given to mbobench: fewer values a
+            # process (each still a whole pass), so that the preset's processes give the spread
+            # across processes in a minute, not three times that.
+            args.values = args.slow_values
+            metadata["mbobench_values_per_process"] = args.slow_values
     runner.bench_time_func(args.name or args.engine, time_passes, job, metadata=metadata)
 
 
@@ -125,7 +143,9 @@ def _prepare(args, metadata: dict):
             return engine.run(chunks(), args.strict)
 
     reset_peak_rss()
+    start = time.perf_counter()
     outcome = job()  # the warm-up: compiles, and tells what the engine computed
+    warm_s = time.perf_counter() - start
     if args.engine == CEILING:
         events = outcome
     else:
@@ -139,7 +159,7 @@ def _prepare(args, metadata: dict):
     rss = peak_rss()
     if rss:
         metadata["mbobench_peak_rss"] = rss
-    return job, metadata
+    return job, metadata, warm_s
 
 
 if __name__ == "__main__":
