@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--values",
         type=_positive,
-        help="pyperf values per process (default: the preset's; 3 in mbobench's default)",
+        help="pyperf values per process (default: the preset's; 3 in mbobench's default, 1 for "
+        "an engine whose pass takes a second or more)",
     )
     run.add_argument("--loops", type=_positive, help="passes per value (default: calibrated)")
     run.add_argument(
