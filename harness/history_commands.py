@@ -63,9 +63,8 @@ def run_cluster(args: argparse.Namespace, config: dict, address: str) -> int:
 
     from harness.cluster.client import connect, run_tasks
     from harness.cluster.gather import gather
-    from harness.measure.runner import sha256_of, write_suite
+    from harness.measure.runner import default_reference, sha256_of, write_suite
     from harness.render.table import run_table
-    from harness.results.resultfile import BASELINE
 
     err = Console(stderr=True, quiet=args.quiet)
     suite = _suite(args, config)
@@ -80,7 +79,7 @@ def run_cluster(args: argparse.Namespace, config: dict, address: str) -> int:
             raise InputError("--commits keeps every commit's result in the store: no -o")
         if store is None:
             raise InputError("--commits keeps its results in the store: not with --no-store")
-    reference = suite.reference or (BASELINE if BASELINE in suite.engines else suite.engines[0])
+    reference = default_reference(suite.engines, suite.reference)
     tasks, labels = [], []
     for path in suite.files:
         sha = sha256_of(path)

@@ -77,8 +77,7 @@ def _run(task: dict, path: Path, tmp: Path) -> list[str]:
             "--config", str(_no_config(tmp)), *task["options"]]  # fmt: skip
     proc = processes.run(argv, env=env)
     if proc.returncode not in (0, 1) or not out.is_file():
-        lines = proc.stderr.strip().splitlines() or ["no output"]
-        raise InputError(lines[-1].removeprefix("mbobench: error: "))
+        raise InputError(proc.tail())
     return [out.read_text()]
 
 

@@ -26,8 +26,8 @@ from pathlib import Path
 from harness.errors import InputError
 from harness.history.store import Store
 from harness.measure import processes
-from harness.measure.runner import machine_name, sha256_of
-from harness.results.resultfile import BASELINE, load_result
+from harness.measure.runner import default_reference, machine_name, sha256_of
+from harness.results.resultfile import load_result
 
 
 @dataclass
@@ -97,9 +97,8 @@ def measure_commit(repo: Path, commit: str, suite: Suite, store: Store, work: Pa
         python = environment(repo, commit, tree) if suite.install else sys.executable
         if suite.build:
             _in_tree(tree, ["sh", "-c", suite.build], f"{commit}: the build command")
+        reference = default_reference(suite.engines, suite.reference)
         for path, missing in todo:
-            reference = suite.reference or (BASELINE if BASELINE in suite.engines
-                                            else suite.engines[0])  # fmt: skip
             engines = list(dict.fromkeys([reference, *missing]))  # digests held to the reference
             out = work / f"{commit}-{path.name}.json"
             argv = [python, "-m", "harness.cli", "run", str(path.resolve()), "-o", str(out),
@@ -167,9 +166,7 @@ def _in_tree(tree: Path, argv: list[str], what: str, allow: tuple = (0,),
     env = dict(os.environ, PYTHONSAFEPATH="1")  # the tree on the path after the installed
     proc = processes.run(["sh", "-c", line], env=env)
     if proc.returncode not in allow or (made is not None and not made.is_file()):
-        lines = (proc.stderr.strip() or proc.stdout.strip()).splitlines() or ["no output"]
-        tail = lines[-1].removeprefix("mbobench: error: ")
-        raise InputError(f"{what}: exited with {proc.returncode} ({tail})")
+        raise InputError(f"{what}: exited with {proc.returncode} ({proc.tail(or_stdout=True)})")
 
 
 def _empty_config(work: Path) -> Path:

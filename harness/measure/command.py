@@ -52,8 +52,7 @@ def run_passes(template: str, path: Path, passes: int, name: str) -> list[dict]:
     except OSError as exc:
         raise InputError(f"{name}: cannot run {argv[0]!r} ({exc.strerror})") from None
     if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise InputError(f"{name}: exited with {proc.returncode} on {path} ({tail})")
+        raise InputError(f"{name}: exited with {proc.returncode} on {path} ({proc.tail()})")
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     wanted = passes if PASSES in template else 1
     answers = [_answer(line) for line in lines[-wanted:]]
@@ -148,6 +147,5 @@ def _pyperf_command(template: str, path: Path, label: str, out: Path, settings, 
            *settings.pyperf_args(), "--", *command_line(template, path)]  # fmt: skip
     proc = processes.run(cmd)
     if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise InputError(f"{name}: pyperf could not time it ({tail})")
+        raise InputError(f"{name}: pyperf could not time it ({proc.tail()})")
     return pyperf.Benchmark.load(str(out))

@@ -115,8 +115,7 @@ def count_python(engine: str, path: Path, folder: Path, strict: bool) -> tuple[i
             "--count-pass", *(["--strict"] if strict else [])]  # fmt: skip
     warm = processes.run(argv, env=environment())  # numba compiles for CPU_TARGET here
     if warm.returncode != 0:
-        tail = (warm.stderr.strip().splitlines() or ["no output"])[-1]
-        raise InputError(tail.removeprefix("mbobench: error: "))
+        raise InputError(warm.tail())
     return count(argv, engine, folder, instrument_at_start=False), json.loads(warm.stdout)
 
 

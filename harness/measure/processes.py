@@ -33,6 +33,12 @@ class Finished:
     stderr: str
     peak_rss: int  # 0 when it ended before it could be read
 
+    def tail(self, or_stdout: bool = False) -> str:
+        """What to quote of a program that failed: its last line on stderr (or on stdout, when
+        `or_stdout` and stderr is empty), without mbobench's own error prefix."""
+        text = self.stderr.strip() or (self.stdout.strip() if or_stdout else "")
+        return (text.splitlines() or ["no output"])[-1].removeprefix("mbobench: error: ")
+
 
 def run(argv: list[str], env: dict | None = None) -> Finished:
     """Run `argv` to its end in a process group of its own; OSError if it cannot start."""

@@ -93,7 +93,7 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
         elif not spec.startswith("cmd:"):
             load_engine_or_fail(spec)
         setup_s[spec] = time.perf_counter() - start
-    reference = settings.reference or (BASELINE if BASELINE in engines else engines[0])
+    reference = default_reference(engines, settings.reference)
     if reference not in engines:
         raise InputError(f"the reference engine {reference!r} is not among those measured "
                          f"({', '.join(engines)})")  # fmt: skip
@@ -152,6 +152,12 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
             _annotate(part_benchmarks, reference)
             benchmarks += part_benchmarks
     return pyperf.BenchmarkSuite(benchmarks)
+
+
+def default_reference(engines: list[str], given: str | None = None) -> str:
+    """The engine every digest is held to: the one given, else baseline when it is measured,
+    else the first."""
+    return given or (BASELINE if BASELINE in engines else engines[0])
 
 
 def _run_metadata(settings: Settings, reference: str) -> dict:

@@ -52,8 +52,7 @@ def binary() -> Path:
                           "--manifest-path", str(CRATE / "Cargo.toml"),
                           "--target-dir", str(target)])  # fmt: skip
     if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise InputError(f"{CRATE}: cargo build failed ({tail})")
+        raise InputError(f"{CRATE}: cargo build failed ({proc.tail()})")
     fresh = built.with_name(f"{built.name}.{os.getpid()}.tmp")  # two builds at once: two names
     shutil.copy2(target / "release" / BINARY, fresh)
     fresh.replace(built)  # whole or absent, for a run that starts meanwhile
