@@ -288,9 +288,9 @@ def _stored_series(args: argparse.Namespace) -> list:
     from harness.measure.config import load_config
 
     path = store_path(load_config(None, only=("store",))["store"], args.store)
-    if path is None or not (path / "mbobench-store.json").is_file():
+    store = Store(path) if path is not None else None
+    if store is None or not store.made:
         return []
-    store = Store(path)
     return build(store, store.entries(), repo=Path.cwd() if Path(".git").exists() else None)
 
 

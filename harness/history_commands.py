@@ -154,7 +154,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         from harness.history.commits import resolve
 
         commits = set(resolve(repo, args.commits))
-    if not (store.root / "mbobench-store.json").is_file():
+    if not store.made:
         raise InputError(f"{store.root}: no results store yet (mbobench run keeps its results "
                          "there; --store or $MBOBENCH_STORE names another)")  # fmt: skip
     entries = select(store.entries(), args.engine, args.file, args.machine, commits)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.errors import InputError, ToolMissing
+from harness.history.store import safe_name
 
 RESOURCE = "benchmark"
 WAIT_S = 1.0  # how often the progress line asks the scheduler who runs what
@@ -57,7 +58,7 @@ def run_tasks(client, tasks: list[dict], labels: list[str], on_change: Callable[
 
     futures = {}
     for i, (task, label) in enumerate(zip(tasks, labels, strict=True)):
-        future = client.submit(benchmark, task, key=f"mbobench-{i}-{_key(label)}",
+        future = client.submit(benchmark, task, key=f"mbobench-{i}-{safe_name(label)}",
                                resources={RESOURCE: 1}, pure=False, retries=0)  # fmt: skip
         futures[future] = label
     outcomes, pending = [], set(futures)
@@ -97,10 +98,6 @@ def _running(client, labels: dict) -> str:
              for address, keys in sorted(processing.items())
              for key in keys if key in labels]  # fmt: skip
     return "; ".join(parts)
-
-
-def _key(label: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
 
 
 def _reachable(address: str) -> None:

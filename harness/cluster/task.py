@@ -19,6 +19,8 @@ from pathlib import Path
 
 from harness.atomicfile import replaced
 from harness.errors import InputError
+from harness.history.commits import Suite, empty_config, measure_commit
+from harness.history.store import Store
 from harness.measure import processes
 from harness.measure.runner import machine_name, sha256_of
 
@@ -61,9 +63,6 @@ def locate(file: str, sha256: str, data: str, machine: str) -> Path:
 def _run(task: dict, path: Path, tmp: Path) -> list[str]:
     env = dict(os.environ, MBOBENCH_STOP_WITH_PARENT="1")  # it stops if the worker dies
     if task.get("commit"):
-        from harness.history.commits import Suite, measure_commit
-        from harness.history.store import Store
-
         suite = Suite(files=[path], engines=[task["engine"]], options=task["options"],
                       preset=task["preset"], measure=task["measure"], reference=task["engine"],
                       build=task.get("build", ""), install=task.get("install", True))  # fmt: skip
@@ -74,15 +73,8 @@ def _run(task: dict, path: Path, tmp: Path) -> list[str]:
     out = tmp / "result.json"
     argv = [sys.executable, "-m", "harness.cli", "run", str(path), "--engine", task["engine"],
             "--reference", task["engine"], "-o", str(out), "--no-store", "-q",
-            "--config", str(_no_config(tmp)), *task["options"]]  # fmt: skip
+            "--config", str(empty_config(tmp)), *task["options"]]  # fmt: skip
     proc = processes.run(argv, env=env)
     if proc.returncode not in (0, 1) or not out.is_file():
         raise InputError(proc.tail())
     return [out.read_text()]
-
-
-def _no_config(tmp: Path) -> Path:
-    """The suite's settings come in the task: no pyproject.toml of the worker's folder counts."""
-    path = tmp / "suite.toml"
-    path.write_text("[tool.mbobench]\n")
-    return path

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import InputError
-from harness.history.store import Store
+from harness.history.store import Store, benchmark_key
 from harness.measure import processes
 from harness.measure.runner import default_reference, machine_name, sha256_of
 from harness.results.resultfile import load_result
@@ -85,8 +85,9 @@ def measure_commit(repo: Path, commit: str, suite: Suite, store: Store, work: Pa
     todo = []
     for path in suite.files:
         sha = sha256_of(path)
-        missing = [e for e in suite.engines if (machine, commit, sha, e, suite.preset,
-                                                suite.measure) not in keys]  # fmt: skip
+        missing = [engine for engine in suite.engines
+                   if benchmark_key(machine, commit, sha, engine, suite.preset, suite.measure)
+                   not in keys]  # fmt: skip
         if missing:
             todo.append((path, missing))
     if not todo:
@@ -103,7 +104,7 @@ def measure_commit(repo: Path, commit: str, suite: Suite, store: Store, work: Pa
             out = work / f"{commit}-{path.name}.json"
             argv = [python, "-m", "harness.cli", "run", str(path.resolve()), "-o", str(out),
                     "--force", "--no-store", "-q", "--commit", commit, "--reference", reference,
-                    "--config", str(_empty_config(work)), *suite.options]  # fmt: skip
+                    "--config", str(empty_config(work)), *suite.options]  # fmt: skip
             for engine in engines:
                 argv += ["--engine", engine]
             _in_tree(tree, argv, f"{commit} on {path.name}", allow=(0, 1), made=out)
@@ -169,8 +170,9 @@ def _in_tree(tree: Path, argv: list[str], what: str, allow: tuple = (0,),
         raise InputError(f"{what}: exited with {proc.returncode} ({proc.tail(or_stdout=True)})")
 
 
-def _empty_config(work: Path) -> Path:
-    """A config of no keys: the worktree's own pyproject.toml is the commit's, not the suite's."""
+def empty_config(work: Path) -> Path:
+    """A config of no keys, in `work`: the suite's settings are given on the command line, and
+    no pyproject.toml of the folder it runs in (a commit's, a worker's) counts."""
     path = work / "suite.toml"
     if not path.is_file():
         path.write_text("[tool.mbobench]\n")

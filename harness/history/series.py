@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from statistics import fmean
+from statistics import fmean, stdev
 
 from harness.history.changepoints import Step, find_steps
 from harness.history.store import NO_COMMIT, Entry, Store
@@ -42,6 +42,11 @@ class Point:
     def ratio_to_ceiling(self) -> float:
         return fmean(self.ratios)
 
+    @property
+    def rsd(self) -> float:
+        """Relative standard deviation of the values (0 for one value)."""
+        return stdev(self.values) / fmean(self.values) if len(self.values) > 1 else 0.0
+
 
 @dataclass
 class Series:
@@ -70,7 +75,7 @@ def select(entries: list[Entry], engine: str | None = None, file: str | None = N
 def build(store: Store, entries: list[Entry], engine: str | None = None,
           repo: Path | None = None) -> list[Series]:  # fmt: skip
     """Every series the entries hold (of `engine` only, when given), points in commit order."""
-    ordered = sorted(entries, key=order_key(entries, repo))
+    ordered = sorted(entries, key=order_key(repo))
     found: dict[tuple, Series] = {}
     for entry in ordered:
         result = store.load(entry)
@@ -90,7 +95,7 @@ def build(store: Store, entries: list[Entry], engine: str | None = None,
     return list(found.values())
 
 
-def order_key(entries: list[Entry], repo: Path | None):
+def order_key(repo: Path | None):
     """A sort key of entries in commit order (see the module's text)."""
     position = topological(repo) if repo else {}
 
@@ -103,7 +108,8 @@ def order_key(entries: list[Entry], repo: Path | None):
 
 
 def topological(repo: Path) -> dict[str, int]:
-    """Every commit of the repository (its 12-digit short name) -> its place, oldest first."""
+    """Every commit of the repository (its 12-digit short name) -> its place, oldest first.
+    (Its own git call: the report reads series, and must not import the runner.)"""
     try:
         proc = subprocess.run(["git", "rev-list", "--topo-order", "--reverse", "--all"],
                               cwd=repo, capture_output=True, text=True, timeout=60)  # fmt: skip

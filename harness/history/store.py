@@ -36,6 +36,13 @@ from harness.results.resultfile import Result, load_result
 FORMAT = "mbobench results store"
 VERSION = 1
 NO_COMMIT = "no-commit"
+MARKER = "mbobench-store.json"
+
+
+def benchmark_key(machine: str, commit: str, sha256: str, engine: str, preset: str,
+                  measure: str) -> tuple:  # fmt: skip
+    """What makes two measurements the same benchmark, to skip one already made."""
+    return (machine, commit, sha256, engine, preset, measure)
 
 
 @dataclass
@@ -54,14 +61,14 @@ class Entry:
     engines: dict[str, dict] = field(default_factory=dict)  # engine -> its figures, summed up
 
     def key(self, engine: str) -> tuple:
-        """What makes two measurements the same benchmark, to skip one already made."""
-        return (self.machine, self.commit, self.sha256, engine, self.preset, self.measure)
+        return benchmark_key(self.machine, self.commit, self.sha256, engine, self.preset,
+                             self.measure)  # fmt: skip
 
 
 class Store:
     def __init__(self, root: Path) -> None:
         self.root = root
-        marker = root / "mbobench-store.json"
+        marker = root / MARKER
         if marker.is_file():
             try:
                 found = json.loads(marker.read_text())
@@ -90,7 +97,7 @@ class Store:
                 first = rows[0]
                 commit = first.commit or NO_COMMIT
                 stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-                folder = Path("results", _safe(first.machine or "unknown"), _safe(commit),
+                folder = Path("results", safe_name(first.machine or "unknown"), safe_name(commit),
                               (sha256 or "unknown")[:16])  # fmt: skip
                 relative = _unused(self.root, folder / f"{stamp}-{first.preset}-{first.measure}")
                 with replaced(self.root / relative) as tmp:
@@ -116,6 +123,11 @@ class Store:
                 self._write_index(entries)
         return entries
 
+    @property
+    def made(self) -> bool:
+        """Whether anything was ever kept here (a store is made by its first result)."""
+        return (self.root / MARKER).is_file()
+
     def load(self, entry: Entry) -> Result:
         return load_result(self.root / entry.path)
 
@@ -134,7 +146,7 @@ class Store:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _mark(self) -> None:
-        marker = self.root / "mbobench-store.json"
+        marker = self.root / MARKER
         if not marker.is_file():
             with replaced(marker) as tmp:
                 tmp.write_text(json.dumps({"format": FORMAT, "version": VERSION}) + "\n")
@@ -178,8 +190,8 @@ def _entry(relative: Path | str, result: Result, stored: float) -> Entry:
                  measure=first.measure, stored=stored, engines=engines)  # fmt: skip
 
 
-def _safe(name: str) -> str:
-    """A name as one path component."""
+def safe_name(name: str) -> str:
+    """A name as one path component (or a Dask task's key)."""
     return "".join(c if c.isalnum() or c in "-_.+" else "_" for c in name) or "_"
 
 

@@ -33,7 +33,7 @@ def history_table(series: list[Series], title: str) -> Table:
             if timed:
                 time_s = s.measure == "time"
                 cells += [f"{point.events_per_s:,.0f}" if time_s else "",
-                          f"{_rsd(point.values):.1%}" if time_s else ""]  # fmt: skip
+                          f"{point.rsd:.1%}" if time_s else ""]  # fmt: skip
             if counted:
                 cells.append(f"{point.per_event:,.1f}" if s.measure == "instructions" else "")
             table.add_row(*cells, f"{point.ratio_to_ceiling:.3f}", digest)
@@ -57,12 +57,6 @@ def steps_table(found: list[tuple[Series, Step]], title: str) -> Table:
     table.caption = ("steps of a piecewise-constant fit of each series (harness/history/"
                      "changepoints.py); 'to' is the first commit of the new level")  # fmt: skip
     return table
-
-
-def _rsd(values: list[float]) -> float:
-    from statistics import fmean, stdev
-
-    return stdev(values) / fmean(values) if len(values) > 1 else 0.0
 
 
 def _when(seconds: int | None) -> str:

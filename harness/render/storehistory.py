@@ -5,8 +5,6 @@ marked where the new level starts."""
 
 from __future__ import annotations
 
-from statistics import fmean, stdev
-
 from harness.history.series import Series
 from harness.render import markdown
 
@@ -19,15 +17,16 @@ def section(all_series: list[Series], png, pyplot, html_table):
     series = [s for s in all_series if len(s.points) > 1 and s.measure == "time"]
     if not series:
         return None
+    steps = {id(s): s.steps() for s in series}  # each fit once, for the plots and the table
     groups: dict[tuple[str, str], list[Series]] = {}
     for s in series:
         groups.setdefault((s.file, s.engine), []).append(s)
     images, rows = [], []
     for (file, engine), members in list(groups.items())[:MAX_PLOTS]:
         images.append((f"history-{file}-{engine}".replace("/", "_").replace(":", "_"),
-                       png(_plot(pyplot(), file, engine, members))))  # fmt: skip
+                       png(_plot(pyplot(), file, engine, members, steps))))  # fmt: skip
     for s in series:
-        for step in s.steps():
+        for step in steps[id(s)]:
             low, high = step.interval
             rows.append([s.file, s.engine, s.machine, s.preset, s.points[step.index - 1].commit,
                          s.points[step.index].commit, f"{step.change:+.1%}",
@@ -42,7 +41,7 @@ def section(all_series: list[Series], png, pyplot, html_table):
             f"{note}\n\n" + markdown.table(head, rows), images)  # fmt: skip
 
 
-def _plot(plt, file: str, engine: str, members: list[Series]):
+def _plot(plt, file: str, engine: str, members: list[Series], steps: dict):
     commits: dict[str, tuple] = {}
     for s in members:
         for i, p in enumerate(s.points):
@@ -52,13 +51,12 @@ def _plot(plt, file: str, engine: str, members: list[Series]):
     for s in members:
         xs = [order.index(p.commit) for p in s.points]
         per_s = [p.events_per_s for p in s.points]
-        spread = [p.events_per_s * (stdev(p.values) / fmean(p.values) if len(p.values) > 1
-                                    else 0.0) for p in s.points]  # fmt: skip
+        spread = [p.events_per_s * p.rsd for p in s.points]
         label = f"{s.machine}, {s.preset}"
         line = speed.errorbar(xs, per_s, yerr=spread, marker="o", capsize=3, label=label)
         ratio.plot(xs, [p.ratio_to_ceiling for p in s.points], marker="o", label=label,
                    color=line[0].get_color())  # fmt: skip
-        for step in s.steps():
+        for step in steps[id(s)]:
             x = order.index(s.points[step.index].commit) - 0.5
             for ax in (speed, ratio):
                 ax.axvline(x, color="#d62728", linestyle="--", linewidth=1)
