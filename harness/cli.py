@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "a time a machine (default: the config's cluster; none: here)")  # fmt: skip
     _store_options(run)
     run.add_argument("--no-store", action="store_true", help="do not keep the result in the store")
-    run.set_defaults(func=commands.cmd_run)  # fmt: skip
+    run.set_defaults(func=_run)  # fmt: skip
 
     hist = subcommands.add_parser("history", epilog=EPILOG,
                                   help="what the results store holds, across commits and "
@@ -324,6 +324,21 @@ def build_parser() -> argparse.ArgumentParser:
     lobster.set_defaults(func=commands.cmd_data_import_lobster)
     _format_all(parser)
     return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    """`mbobench run`: here, at past commits (--commits), or on a Dask cluster (--cluster, or
+    the config's cluster)."""
+    from harness.measure.config import load_config
+
+    config = load_config(args.config)
+    commands.name_machine(config)
+    cluster = args.cluster or config["cluster"]
+    if cluster:  # each benchmark a Dask task, on a machine of its own
+        return history_commands.run_cluster(args, config, cluster)
+    if args.commits:  # each commit in a checkout of its own
+        return history_commands.run_commits(args, config)
+    return commands.cmd_run(args, config)
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,9 @@ from pathlib import Path
 from harness.errors import InputError
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, config: dict | None = None) -> int:
+    """`mbobench run` here, of the working tree (`cli.run` sends --commits and --cluster on to
+    `harness.history_commands`)."""
     from rich.console import Console
     from rich.progress import (
         MofNCompleteColumn,
@@ -32,29 +34,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.results.resultfile import load_result
 
     err = Console(stderr=True, quiet=args.quiet)
-    config = load_config(args.config)
-    if config["machine"]:  # the name results carry (harness.measure.runner.machine_name)
-        os.environ.setdefault("MBOBENCH_MACHINE", config["machine"])
-    cluster = getattr(args, "cluster", None) or config["cluster"]
-    if cluster:  # each benchmark a Dask task, on a machine of its own
-        from harness.history_commands import run_cluster
-
-        return run_cluster(args, config, cluster)
-    if getattr(args, "commits", None):  # each commit in a checkout of its own
-        from harness.history_commands import run_commits
-
-        return run_commits(args, config)
+    if config is None:  # (from `attribute`; `cli.run` has read it)
+        config = load_config(args.config)
+        name_machine(config)
     _importable_here()
-    files = [args.file] if args.file else [Path(f) for f in config["files"]]
-    if not files:
-        from harness.datasets.default import default_file
-
-        with err.status("generating the default data set (once)..."):
-            path, made = default_file(config["default_events"])
-        if made:
-            err.print(f"generated {path}")
-        files = [path]
-    preset = "fast" if args.fast else "rigorous" if args.rigorous else config["preset"]
+    files = suite_files(args, config, err)
+    preset = preset_of(args, config)
     settings = Settings(preset=preset, processes=args.processes or config["processes"] or None,
                         values=args.values or config["values"] or None, loops=args.loops,
                         strict=args.strict, chunk_records=config["chunk_records"],
@@ -81,17 +66,48 @@ def cmd_run(args: argparse.Namespace) -> int:
         suite = run_suite(files, engines, settings, on_start, failures)
     write_suite(suite, out, force=args.force)
     result = load_result(out)
-    _console_out().print(run_table(result))
+    console_out().print(run_table(result))
     err.print(f"result written to {out}")
     _keep(result, config, args, err)
     if failures:  # (counting instructions: the others were counted)
         raise InputError("; ".join(failures))
-    if result.wrong:
-        # Not a progress message: --quiet does not silence it.
-        names = ", ".join(f"{r.file}/{r.engine}" for r in result.wrong)
-        print(f"mbobench: wrong digest: {names} (speed not reported)", file=sys.stderr)
-        return 1
-    return 0
+    return wrong_digests(result)
+
+
+def name_machine(config: dict) -> None:
+    """The config's machine name, for the results (harness.measure.runner.machine_name)."""
+    if config["machine"]:
+        os.environ.setdefault("MBOBENCH_MACHINE", config["machine"])
+
+
+def suite_files(args: argparse.Namespace, config: dict, err=None) -> list[Path]:
+    """The file given, else the config's, else the embedded default (made once, said on `err`)."""
+    files = [args.file] if args.file else [Path(f) for f in config["files"]]
+    if not files:
+        from harness.datasets.default import default_file
+
+        if err is None:
+            return [default_file(config["default_events"])[0]]
+        with err.status("generating the default data set (once)..."):
+            path, made = default_file(config["default_events"])
+        if made:
+            err.print(f"generated {path}")
+        files = [path]
+    return files
+
+
+def preset_of(args: argparse.Namespace, config: dict) -> str:
+    return "fast" if args.fast else "rigorous" if args.rigorous else config["preset"]
+
+
+def wrong_digests(result) -> int:
+    """Exit 1, said on stderr, when an engine computed another digest; else 0."""
+    if not result.wrong:
+        return 0
+    # Not a progress message: --quiet does not silence it.
+    names = ", ".join(f"{r.file}/{r.engine}" for r in result.wrong)
+    print(f"mbobench: wrong digest: {names} (speed not reported)", file=sys.stderr)
+    return 1
 
 
 def _keep(result, config: dict, args: argparse.Namespace, err) -> None:
@@ -114,12 +130,13 @@ def _importable_here() -> None:
         sys.path.append(os.getcwd())
 
 
-def _console_out():
+def console_out(width: int = 120):
+    """The console for a command's table: a terminal's width, else `width` (a CI log)."""
     from rich.console import Console
 
     console = Console()
     if not console.is_terminal:
-        console.width = 120
+        console.width = width
     return console
 
 
@@ -143,7 +160,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         if status:
             return status
         result = load_result(out)
-    console = _console_out()
+    console = console_out()
     for attribution in attribute(result):
         console.print(attribution_table(attribution))
     return 0
@@ -231,7 +248,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
         summary = profile(args.engine, path, profiler, out, args.seconds)
     table = profile_table(summary, f"{profiler}: {args.engine} on {path.name}")
-    _console_out().print(table)
+    console_out().print(table)
     if summary.get("cpu_sampled") is False:
         print(f"  {profiler} recorded no CPU samples here: only its memory figures count")
     for top in summary.get("top_allocations", [])[:5]:
@@ -308,7 +325,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(changes_markdown(comparison), end="")
         return 0
     table = compare_table(comparison, f"{args.old.name} -> {args.new.name}")
-    _console_out().print(table)
+    console_out().print(table)
     return 0
 
 
@@ -342,7 +359,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             "no digest to compare, no --baseline, no engine with a minimum)"
         )
     table = check_table(checks, f"mbobench check {args.result.name}", source)
-    _console_out().print(table)
+    console_out().print(table)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a") as f:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.commands import console_out, name_machine, preset_of, suite_files, wrong_digests
 from harness.errors import InputError
 from harness.results.resultfile import load_result
 
@@ -14,23 +15,17 @@ from harness.results.resultfile import load_result
 def run_commits(args: argparse.Namespace, config: dict) -> int:
     """`mbobench run --commits A..B`: the suite at every commit, each into the store."""
     from rich.console import Console
-    from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
     from harness.history.commits import measure_commit, resolve, scratch, subject
     from harness.history.series import build, select
 
     err = Console(stderr=True, quiet=args.quiet)
-    if args.output or args.no_store:
-        raise InputError("--commits keeps every commit's result in the store: not with -o or "
-                         "--no-store")  # fmt: skip
+    _commits_into_store(args)
     repo, store = _repository(config), _store(config, args)
     commits = resolve(repo, args.commits)
     suite = _suite(args, config)
     failures = []
-    columns = ("[progress.description]{task.description}", MofNCompleteColumn(),
-               TimeElapsedColumn(), "left", TimeRemainingColumn())  # fmt: skip
-    with scratch() as work, Progress(*columns, console=err,
-                                     speed_estimate_period=24 * 3600) as progress:  # fmt: skip
+    with scratch() as work, _progress(err) as progress:
         task = progress.add_task("commits", total=len(commits))
         for commit in commits:
             title = subject(repo, commit)
@@ -54,12 +49,10 @@ def run_commits(args: argparse.Namespace, config: dict) -> int:
 
 def run_cluster(args: argparse.Namespace, config: dict, address: str) -> int:
     """`mbobench run --cluster ADDRESS`: every (file, engine, commit) a Dask task."""
-    import sys
     import tempfile
     import time
 
     from rich.console import Console
-    from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
     from harness.cluster.client import connect, run_tasks
     from harness.cluster.gather import gather
@@ -74,11 +67,8 @@ def run_cluster(args: argparse.Namespace, config: dict, address: str) -> int:
     if args.commits:
         from harness.history.commits import resolve
 
+        _commits_into_store(args)
         commits = resolve(repo, args.commits)
-        if args.output:
-            raise InputError("--commits keeps every commit's result in the store: no -o")
-        if store is None:
-            raise InputError("--commits keeps its results in the store: not with --no-store")
     reference = default_reference(suite.engines, suite.reference)
     tasks, labels = [], []
     for path in suite.files:
@@ -95,10 +85,8 @@ def run_cluster(args: argparse.Namespace, config: dict, address: str) -> int:
     if not args.commits and out.exists() and not args.force:
         raise InputError(f"{out}: already exists (use --force to replace it)")
     client = connect(address)
-    columns = ("[progress.description]{task.description}", MofNCompleteColumn(),
-               TimeElapsedColumn(), "left", TimeRemainingColumn())  # fmt: skip
     try:
-        with Progress(*columns, console=err, speed_estimate_period=24 * 3600) as progress:
+        with _progress(err) as progress:
             bar = progress.add_task("benchmarks", total=len(tasks))
 
             def on_done(outcome) -> None:
@@ -132,12 +120,9 @@ def run_cluster(args: argparse.Namespace, config: dict, address: str) -> int:
     elif texts:
         write_suite(gather(texts, reference), out, force=args.force)
         result = load_result(out)
-        _console().print(run_table(result))
+        console_out(160).print(run_table(result))
         err.print(f"result written to {out}")
-        if result.wrong:
-            names = ", ".join(f"{r.file}/{r.engine}" for r in result.wrong)
-            print(f"mbobench: wrong digest: {names} (speed not reported)", file=sys.stderr)
-            status = 1
+        status = wrong_digests(result)
     if failures:
         raise InputError("; ".join(failures))
     return status
@@ -171,7 +156,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             print(f"no step in {len(series)} series ({sum(len(s.points) for s in series)} "
                   "commits): every level stayed within its noise")  # fmt: skip
             return 0
-        _console().print(steps_table(found, f"{store.root}: steps in {len(series)} series"))
+        console_out(160).print(steps_table(found, f"{store.root}: steps in {len(series)} series"))
         return 0
     _print_history(series, f"{store.root}: {len(entries)} stored results")
     return 0
@@ -183,13 +168,10 @@ def cmd_bisect(args: argparse.Namespace) -> int:
     from harness.history.series import build, select
     from harness.measure.config import load_config
     from harness.measure.runner import machine_name, sha256_of
-    from harness.results.gate import validate
+    from harness.results.gate import limit_for, validate
 
     config = load_config(args.config)
-    if config["machine"]:
-        import os
-
-        os.environ.setdefault("MBOBENCH_MACHINE", config["machine"])
+    name_machine(config)
     repo, store = _repository(config), _store(config, args)
     args.engine = [args.engine]
     suite = _suite(args, config)
@@ -198,10 +180,8 @@ def cmd_bisect(args: argparse.Namespace) -> int:
     counted = suite.measure == "instructions"
     thresholds = validate(config["thresholds"], args.config or "pyproject.toml")
     rule = "max_instructions_increase" if counted else "max_slowdown"
-    noise = thresholds[rule]
-    if isinstance(noise, dict):
-        noise = noise.get(args.engine[0], 0.01)
     engine = args.engine[0]
+    noise = limit_for(thresholds, rule, engine)
 
     with scratch() as work:
 
@@ -214,7 +194,7 @@ def cmd_bisect(args: argparse.Namespace) -> int:
                 raise InputError(f"{commit}: {engine} was not measured on {path.name}")
             return series[0].points[-1]
 
-        final, steps = bisect(repo, args.good, args.bad, point_of, float(noise), counted, print)
+        final, steps = bisect(repo, args.good, args.bad, point_of, noise, counted, print)
     print(f"first bad commit: {final.commit} {subject(repo, final.commit)}: "
           f"{final.change:+.1%} {'instructions' if counted else 'time'} a pass against good "
           f"({len(steps)} steps; {rule} {noise}, {path.name}, machine {machine})")  # fmt: skip
@@ -224,22 +204,18 @@ def cmd_bisect(args: argparse.Namespace) -> int:
 def _print_history(series: list, title: str) -> None:
     from harness.render.history import history_table
 
-    _console().print(history_table(series, title))
+    console_out(160).print(history_table(series, title))
 
 
 def _suite(args: argparse.Namespace, config: dict):
     from harness.history.commits import Suite
 
-    files = [args.file] if args.file else [Path(f) for f in config["files"]]
-    if not files:
-        from harness.datasets.default import default_file
-
-        files = [default_file(config["default_events"])[0]]
+    files = suite_files(args, config)
     for path in files:
         if not path.is_file():
             raise InputError(f"{path}: no such file")
     options = []
-    preset = "fast" if args.fast else "rigorous" if args.rigorous else config["preset"]
+    preset = preset_of(args, config)
     if preset != "default":
         options.append(f"--{preset}")
     measure = args.measure or config["measure"]
@@ -256,6 +232,22 @@ def _suite(args: argparse.Namespace, config: dict):
                  build=config["build"], install=config["install"])  # fmt: skip
 
 
+def _commits_into_store(args: argparse.Namespace) -> None:
+    if args.output or args.no_store:
+        raise InputError("--commits keeps every commit's result in the store: not with -o or "
+                         "--no-store")  # fmt: skip
+
+
+def _progress(err):
+    """Progress as a local run shows it: n/m, the time elapsed and left (from the mean time of
+    a finished one)."""
+    from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = ("[progress.description]{task.description}", MofNCompleteColumn(),
+               TimeElapsedColumn(), "left", TimeRemainingColumn())  # fmt: skip
+    return Progress(*columns, console=err, speed_estimate_period=24 * 3600)
+
+
 def _repository(config: dict) -> Path:
     return Path(config["repository"] or ".").resolve()
 
@@ -267,12 +259,3 @@ def _store(config: dict, args: argparse.Namespace):
     if path is None:
         raise InputError('no results store: store = "" in the config (set a folder, or --store)')
     return Store(path)
-
-
-def _console():
-    from rich.console import Console
-
-    console = Console()
-    if not console.is_terminal:
-        console.width = 160
-    return console

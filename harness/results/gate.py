@@ -131,7 +131,7 @@ def _against_baseline(result: Result, baseline: Result, thresholds: dict,
     for change in comparison.changes:
         if change.engine == CEILING:
             continue
-        limit = _limit(thresholds, rule, change.engine)
+        limit = limit_for(thresholds, rule, change.engine)
         subject = f"{change.file} / {change.engine}"
         against = f"{limit:.1%} vs {baseline.path.name}"
         if counted:
@@ -149,7 +149,7 @@ def _against_baseline(result: Result, baseline: Result, thresholds: dict,
     return checks
 
 
-def _limit(thresholds: dict, rule: str, engine: str) -> float:
+def limit_for(thresholds: dict, rule: str, engine: str) -> float:
     """A rule's limit for an engine: its own, the rule's for all, or the default."""
     value = thresholds.get(rule, DEFAULTS[rule])
     if isinstance(value, dict):
