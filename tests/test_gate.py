@@ -291,3 +291,31 @@ def test_an_engine_whose_pass_takes_a_second_has_one_value_a_process(results, tm
     timed = [run.get_metadata() for run in slow.get_runs() if run.values]
     assert all(meta["mbobench_values_per_process"] == 1 for meta in timed)
     assert all(len(run.values) == 3 for run in bench["ceiling"].get_runs() if run.values)
+
+
+def test_a_slow_engine_warms_up_on_a_prefix_and_its_digest_is_its_timed_passes(tmp_path):
+    import pyperf
+
+    from engines import load_engine
+    from harness.datasets.synth import synthesize
+    from harness.dbn.reader import Reader
+    from harness.measure.worker import PREFIX_RECORDS
+
+    path, out = tmp_path / "day.dbn", tmp_path / "worker.json"
+    synthesize(path, 10_000, seed=3)
+    records = Reader(path).record_count
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "harness.measure.worker", "--engine",
+                           "tests.slow_engine:SlowEngine", "--input", str(path), "--records",
+                           str(records), "--slow-values", "1", "--processes", "2", "--quiet",
+                           "-o", str(out), "--inherit-environ", "PYTHONPATH"],
+                          capture_output=True, text=True, env=env, cwd=ROOT)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    runs = [int(line.split()[-2]) for line in proc.stderr.splitlines() if "a run over" in line]
+    # The calibration process and two workers: each a warm-up on a prefix, then one whole pass.
+    assert runs == [PREFIX_RECORDS, records] * 3, runs
+    timed = [run.get_metadata() for run in pyperf.Benchmark.load(str(out)).get_runs()
+             if run.values]  # fmt: skip
+    whole = load_engine("baseline").run(Reader(path))  # every engine's digest is the same
+    assert [meta["mbobench_events"] for meta in timed] == [whole.events] * 2
+    assert {meta["mbobench_digest"] for meta in timed} == {whole.digest}

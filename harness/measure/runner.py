@@ -134,8 +134,9 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
                         if done:
                             done()
                         continue
-                else:
-                    bench = _measure(path, engine, name, part, settings)
+                else:  # the ceiling's record count tells an engine's worker a slow pass
+                    records = events_of(part_benchmarks[0]) if part_benchmarks else 0
+                    bench = _measure(path, engine, name, part, settings, records)
                 if engine in setup_s:
                     bench.update_metadata({"mbobench_setup_seconds": setup_s[engine]})
                 if engine in settings.switches:
@@ -205,7 +206,8 @@ def load_engine_or_fail(spec: str):
         raise InputError(f"{exc}; available engines: {names}") from None
 
 
-def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings):
+def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings,
+             records: int = 0):  # fmt: skip
     import pyperf
 
     template = _template(engine, settings)
@@ -220,6 +222,8 @@ def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings
         cmd.append("--strict")
     if settings.values is None:  # a slow engine's values a process, unless --values was given
         cmd += ["--slow-values", str(SLOW_VALUES)]
+    if records:
+        cmd += ["--records", str(records)]
     proc = processes.run(cmd, env=_worker_env())
     if proc.returncode != 0:
         raise InputError(_worker_error(proc.stderr, f"{label}: the benchmark failed"))

@@ -3,10 +3,16 @@
 Run as its own program, `python -m harness.measure.worker --engine NAME --input FILE [pyperf
 options]`, so that pyperf's command line (presets, processes, values, `-o`) is pyperf's alone:
 `mbobench run` calls it once per engine and file and merges the results. pyperf's parent process
-spawns workers of this same module; each worker first runs the engine once untimed (a warm-up that
-also gives the digest, the event count and the peak RSS, recorded as run metadata), then
-times whole passes over the file: open, read, decode and process, inside the timed region.
-Compilation happens in the warm-up, never in a value.
+spawns workers of this same module; each worker first runs the engine untimed (a warm-up: its
+compilation, its threads and buffers), then times whole passes over the file: open, read, decode
+and process, inside the timed region. Compilation happens in the warm-up, never in a value.
+
+The warm-up is a whole pass, except for an engine whose pass takes a second or more (pure
+Python): its warm-up is a prefix of the file (`PREFIX_RECORDS`), which is what a warm-up of an
+interpreted engine is for, and the time it takes says that the engine is slow (by the file's
+record count, `--records`, which the runner has from the ceiling). What a run computed (digest,
+fills, events, peak RSS) is taken from its timed passes (`PassOutcome`, a pyperf hook), so the
+figures and the digest come from the very same passes.
 """
 
 from __future__ import annotations
@@ -26,17 +32,56 @@ def pass_args(cmd: list[str], args) -> None:
         cmd.append("--strict")
     if args.slow_values:
         cmd.extend(["--slow-values", str(args.slow_values)])
+    if args.records:
+        cmd.extend(["--records", str(args.records)])
 
 
 def time_passes(loops: int, job) -> float:
-    """Seconds for `loops` whole passes of `job` over the file."""
+    """Seconds for `loops` whole passes of `job` over the file; what each computed is kept."""
     start = time.perf_counter()
     for _ in range(loops):
-        job()
+        outcome = job()
+        PassOutcome.seen.append(outcome)  # (after the pass's last instruction: a list append)
     return time.perf_counter() - start
 
 
-SLOW_PASS_S = 1.0  # a warm-up pass this long or longer: one value a process
+SLOW_PASS_S = 1.0  # a pass this long or longer: one value a process, and a prefix to warm up
+PREFIX_RECORDS = 4_096  # the warm-up of a slow engine
+
+
+class PassOutcome:
+    """A pyperf hook (`pyperf.Runner(hooks=...)`): the run's metadata says what its timed passes
+    computed. pyperf makes one around each phase of a worker (calibration, values) and hands
+    `teardown` the run's metadata."""
+
+    name = "mbobench_outcome"
+    seen: list = []  # the outcome of every timed pass of this phase
+    describe = None  # outcome -> metadata (set by main, once the engine is known)
+
+    @classmethod
+    def load(cls):  # pyperf instantiates what an entry point's load() returns
+        return cls
+
+    def __init__(self) -> None:
+        PassOutcome.seen.clear()
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def teardown(self, metadata: dict) -> None:
+        if not self.seen or PassOutcome.describe is None:
+            return
+        described = [PassOutcome.describe(outcome) for outcome in self.seen]
+        metadata.update(described[-1])
+        digests = {d.get("mbobench_digest") for d in described}
+        if len(digests) > 1:  # passes that computed different things: no digest is right
+            metadata["mbobench_digest"] = ",".join(sorted(map(str, digests)))
+        rss = _peak()
+        if rss:
+            metadata["mbobench_peak_rss"] = rss
 
 
 def main() -> None:
@@ -50,8 +95,10 @@ def main() -> None:
         warmups=0,  # each worker's untimed first pass (in _prepare) is its warm-up
         program_args=("-m", "harness.measure.worker"),  # pyperf puts sys.executable in front
         add_cmdline_args=pass_args,
+        hooks=[PassOutcome],
     )
     parser = runner.argparser
+    parser.set_defaults(hook=[PassOutcome.name])  # in every worker (pyperf hands --hook on)
     parser.add_argument("--engine", required=True, help="engine name, module:Class, or ceiling")
     parser.add_argument("--input", required=True, help="the DBN MBO file")
     parser.add_argument("--chunk-records", type=int, default=0)  # 0: by format (reader.py)
@@ -60,6 +107,9 @@ def main() -> None:
     parser.add_argument("--slow-values", type=int, default=0,
                         help="values a process of an engine whose pass takes a second or more "
                         "(0: pyperf's --values)")  # fmt: skip
+    parser.add_argument("--records", type=int, default=0,
+                        help="the file's records, to tell a slow engine by its warm-up on a "
+                        "prefix (0: unknown, a whole pass warms up)")  # fmt: skip
     args = runner.parse_args()
     metadata = {"mbobench_engine": args.engine, "mbobench_file": args.input}
     job = None
@@ -69,19 +119,27 @@ def main() -> None:
         from harness.errors import InputError
         from harness.measure.runner import ERROR_PREFIX
 
+        def fail(exc: Exception):  # a user's mistake: one line for the parent, exit 2
+            said = locate_unknown(Path(args.input), exc) if isinstance(exc, UnknownOrder) else exc
+            print(f"{ERROR_PREFIX}{said}", file=sys.stderr)
+            sys.exit(2)
+
         try:
-            job, metadata, warm_s = _prepare(args, metadata)
-        except UnknownOrder as exc:
-            print(ERROR_PREFIX + locate_unknown(Path(args.input), exc), file=sys.stderr)
-            sys.exit(2)
-        except (InputError, EngineNotFound) as exc:
-            print(f"{ERROR_PREFIX}{exc}", file=sys.stderr)
-            sys.exit(2)
+            prepared, metadata, slow = _prepare(args, metadata)
+        except (UnknownOrder, InputError, EngineNotFound) as exc:
+            fail(exc)
+
+        def job():  # a slow engine's warm-up saw a prefix only: the rest is met in a timed pass
+            try:
+                return prepared()
+            except (UnknownOrder, InputError) as exc:
+                fail(exc)
+
         if args.calibrate_loops:
             # Calibrating finds the loops from its first values and throws them away: for an
             # engine whose pass takes seconds, pyperf's `values` more passes would be wasted.
             args.values = 1
-        elif args.slow_values and warm_s >= SLOW_PASS_S:
+        elif args.slow_values and slow:
             # A pass of a second or more, and no --values given to mbobench: fewer values a
             # process (each still a whole pass), so that the preset's processes give the spread
             # across processes in a minute, not three times that.
@@ -112,10 +170,11 @@ def locate_unknown(path: Path, exc) -> str:
 
 
 def _prepare(args, metadata: dict):
+    """The timed job, the run's metadata, and whether the engine is slow (a second a pass)."""
     from engines import load_engine
     from harness.dbn.reader import Reader
     from harness.measure.ceiling import read_ceiling
-    from harness.measure.runner import peak_rss, reset_peak_rss
+    from harness.measure.runner import reset_peak_rss
     from harness.results.resultfile import CEILING
 
     path = Path(args.input)
@@ -125,10 +184,10 @@ def _prepare(args, metadata: dict):
 
     if args.engine == CEILING:
 
-        def job():
-            return read_ceiling(chunks())[0]
+        def run(source):
+            return read_ceiling(source)[0]
 
-        events = None
+        PassOutcome.describe = lambda events: {"mbobench_events": events}
     else:
         engine = load_engine(args.engine)
         compile_s = getattr(engine, "compile_seconds", 0.0) or 0.0
@@ -138,28 +197,44 @@ def _prepare(args, metadata: dict):
             start = time.perf_counter()
             warm_up()
             compile_s += time.perf_counter() - start
-
-        def job():
-            return engine.run(chunks(), args.strict)
-
-    reset_peak_rss()
-    start = time.perf_counter()
-    outcome = job()  # the warm-up: compiles, and tells what the engine computed
-    warm_s = time.perf_counter() - start
-    if args.engine == CEILING:
-        events = outcome
-    else:
-        events = outcome.events
-        metadata["mbobench_digest"] = outcome.digest
-        metadata["mbobench_fills"] = outcome.fills
-        metadata["mbobench_unknown_orders"] = outcome.unknown_orders
         if compile_s:
             metadata["mbobench_compile_seconds"] = float(compile_s)
-    metadata["mbobench_events"] = events
-    rss = peak_rss()
-    if rss:
-        metadata["mbobench_peak_rss"] = rss
-    return job, metadata, warm_s
+
+        def run(source):
+            return engine.run(source, args.strict)
+
+        PassOutcome.describe = _describe
+
+    def job():
+        return run(chunks())
+
+    reset_peak_rss()
+    slow = False
+    if args.records and args.engine != CEILING:
+        prefix = next(iter(chunks()), None)
+        prefix = [] if prefix is None else [prefix[:PREFIX_RECORDS]]
+        start = time.perf_counter()
+        run(prefix)  # the warm-up, on a prefix: it tells whether a whole pass takes a second
+        per_record = (time.perf_counter() - start) / max(sum(map(len, prefix)), 1)
+        slow = per_record * args.records >= SLOW_PASS_S
+    if not slow:
+        start = time.perf_counter()
+        job()  # the warm-up, a whole pass: compiles, starts threads, sizes the buffers
+        slow = time.perf_counter() - start >= SLOW_PASS_S
+    return job, metadata, slow
+
+
+def _describe(outcome) -> dict:
+    """An engine's pass, as run metadata: what it computed."""
+    return {"mbobench_events": outcome.events, "mbobench_digest": outcome.digest,
+            "mbobench_fills": outcome.fills,
+            "mbobench_unknown_orders": outcome.unknown_orders}  # fmt: skip
+
+
+def _peak() -> int | None:
+    from harness.measure.runner import peak_rss
+
+    return peak_rss()
 
 
 if __name__ == "__main__":
