@@ -20,13 +20,6 @@ def cmd_run(args: argparse.Namespace, config: dict | None = None) -> int:
     """`mbobench run` here, of the working tree (`cli.run` sends --commits and --cluster on to
     `harness.history_commands`)."""
     from rich.console import Console
-    from rich.progress import (
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
 
     from harness.measure.config import load_config
     from harness.measure.runner import Settings, run_suite, write_suite
@@ -52,14 +45,11 @@ def cmd_run(args: argparse.Namespace, config: dict | None = None) -> int:
         raise InputError(f"{out}: already exists (use --force to replace it)")
     engines = args.engine or config["engines"]
     total = len(files) * (len(engines) + 2)  # the ceiling before the engines and after them
-    columns = (SpinnerColumn(), "[progress.description]{task.description}", MofNCompleteColumn(),
-               TimeElapsedColumn(), "left", TimeRemainingColumn())  # fmt: skip
-    # The time left is the mean time of a finished benchmark times those left, over the run.
-    with Progress(*columns, console=err, speed_estimate_period=24 * 3600) as progress:
-        overall = progress.add_task("benchmarks", total=total)
+    with progress_bar(err) as progress:
+        overall = progress.add_task("benchmarks", total=total, now="")
 
         def on_start(label: str):
-            progress.update(overall, description=f"benchmarks: {label}")
+            progress.update(overall, now=label)
             return lambda: (progress.advance(overall), err.print(f"  measured {label}"))
 
         failures: list[str] = []
@@ -72,6 +62,28 @@ def cmd_run(args: argparse.Namespace, config: dict | None = None) -> int:
     if failures:  # (counting instructions: the others were counted)
         raise InputError("; ".join(failures))
     return wrong_digests(result)
+
+
+def progress_bar(err):
+    """Progress on `err`: what, n/m, the time elapsed and the time left (the mean time of a
+    finished one, over the whole run, times those left), then what runs now, last, where a
+    narrow terminal cuts it rather than the figures. Tasks carry the field `now`."""
+    from rich.progress import (
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.table import Column
+
+    # The figures take about 45 columns; what runs now gets the rest, cut at its end.
+    now = TextColumn("{task.fields[now]}", table_column=Column(
+        no_wrap=True, overflow="ellipsis", max_width=max(err.width - 48, 12)))  # fmt: skip
+    columns = (SpinnerColumn(), "[progress.description]{task.description}", MofNCompleteColumn(),
+               TimeElapsedColumn(), "left", TimeRemainingColumn(), now)  # fmt: skip
+    return Progress(*columns, console=err, speed_estimate_period=24 * 3600)
 
 
 def name_machine(config: dict) -> None:

@@ -7,7 +7,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands import console_out, name_machine, preset_of, suite_files, wrong_digests
+from harness.commands import (
+    console_out,
+    name_machine,
+    preset_of,
+    progress_bar,
+    suite_files,
+    wrong_digests,
+)
 from harness.errors import InputError
 from harness.results.resultfile import load_result
 
@@ -25,11 +32,11 @@ def run_commits(args: argparse.Namespace, config: dict) -> int:
     commits = resolve(repo, args.commits)
     suite = _suite(args, config)
     failures = []
-    with scratch() as work, _progress(err) as progress:
-        task = progress.add_task("commits", total=len(commits))
+    with scratch() as work, progress_bar(err) as progress:
+        task = progress.add_task("commits", total=len(commits), now="")
         for commit in commits:
             title = subject(repo, commit)
-            progress.update(task, description=f"commits: {commit} {title[:40]}")
+            progress.update(task, now=f"{commit} {title[:40]}")
             try:
                 measured = measure_commit(repo, commit, suite, store, Path(work))
             except InputError as exc:
@@ -86,8 +93,8 @@ def run_cluster(args: argparse.Namespace, config: dict, address: str) -> int:
         raise InputError(f"{out}: already exists (use --force to replace it)")
     client = connect(address)
     try:
-        with _progress(err) as progress:
-            bar = progress.add_task("benchmarks", total=len(tasks))
+        with progress_bar(err) as progress:
+            bar = progress.add_task("benchmarks", total=len(tasks), now="waiting")
 
             def on_done(outcome) -> None:
                 progress.advance(bar)
@@ -97,7 +104,7 @@ def run_cluster(args: argparse.Namespace, config: dict, address: str) -> int:
                     err.print(f"  measured {outcome.label} on {outcome.machine}")
 
             def on_change(running: str) -> None:
-                progress.update(bar, description=f"benchmarks ({running or 'waiting'})")
+                progress.update(bar, now=running or "waiting")
 
             outcomes = run_tasks(client, tasks, labels, on_change, on_done)
     finally:
@@ -236,16 +243,6 @@ def _commits_into_store(args: argparse.Namespace) -> None:
     if args.output or args.no_store:
         raise InputError("--commits keeps every commit's result in the store: not with -o or "
                          "--no-store")  # fmt: skip
-
-
-def _progress(err):
-    """Progress as a local run shows it: n/m, the time elapsed and left (from the mean time of
-    a finished one)."""
-    from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
-
-    columns = ("[progress.description]{task.description}", MofNCompleteColumn(),
-               TimeElapsedColumn(), "left", TimeRemainingColumn())  # fmt: skip
-    return Progress(*columns, console=err, speed_estimate_period=24 * 3600)
 
 
 def _repository(config: dict) -> Path:

@@ -100,3 +100,19 @@ def test_run_with_the_configured_preset(tmp_path):
     assert proc.returncode == 0, proc.stderr
     lockless = load_result(out).row("p.dbn", "lockless")
     assert len(lockless.values_s) >= 6  # pyperf --fast: at least 3 processes of 2 values
+
+
+def test_progress_shows_n_of_m_and_the_time_left_uncut_in_a_narrow_terminal(tmp_path):
+    import os
+    import re
+
+    data = tmp_path / "s.dbn"
+    assert mbobench("data", "synth", "--events", "2000", "--seed", "2", "-o", data).returncode == 0
+    env = dict(os.environ, COLUMNS="60")
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(data), "--engine",
+                           "compiled", "-o", str(tmp_path / "r.json"), *QUICK],
+                          capture_output=True, text=True, env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    # The label of what runs goes last, cut there; the counts and both times are whole.
+    line = next(x for x in proc.stderr.splitlines() if "benchmarks 3/3" in x)
+    assert re.search(r"benchmarks 3/3 \d+:\d\d:\d\d left \d+:\d\d:\d\d s\.dbn/", line), line
