@@ -5,10 +5,11 @@ each pass, a jitted loop does a fixed number of dependent multiply-xorshift step
 event the pass processed (a fraction of a step per event where a step costs more than the
 slowdown asks), so that the extra work grows with the events, as a real regression in the
 engine's loop does, and an instruction count sees it in proportion. How many steps make the
-fraction is calibrated once, in the engine's first pass (a worker's untimed warm-up): the
-fastest of three more passes, per event, against a step's time, measured on the spot; or
-given as `MBOBENCH_SLOWDOWN_STEPS` (steps per event), as the trust experiment does to inject
-a fraction of the engine's instruction count. The results are exactly the engine's.
+fraction is calibrated once, in the engine's first pass over a whole file (a worker's untimed
+warm-up; not a slow engine's warm-up on a prefix): the fastest of three more passes, per event,
+against a step's time, measured on the spot; or given as `MBOBENCH_SLOWDOWN_STEPS` (steps per
+event), as the trust experiment does, calibrated once for all its runs, so that every slowed run
+gets the same extra work. The results are exactly the engine's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numba
 import numpy as np
 
 from engines.compiled import CompiledEngine
+from harness.dbn.reader import Reader
 
 
 @numba.njit(cache=True, nogil=True)
@@ -44,7 +46,8 @@ class SlowedEngine(CompiledEngine):
 
     def run(self, chunks, strict=False):
         results = super().run(chunks, strict)
-        if self.steps_per_event is None:  # the first (untimed) pass: calibrate on warm ones
+        if self.steps_per_event is None and isinstance(chunks, Reader):
+            # The first (untimed) pass over the file: calibrate on warm ones.
             passes = []
             for _ in range(3):
                 start = time.perf_counter()

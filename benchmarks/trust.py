@@ -11,7 +11,9 @@
 
 Every pair is gated at each of `--limits` (max_slowdown for time, max_instructions_increase for
 counts), and each of `--slowdown` is injected in every pair, so one experiment gives the table
-side by side. Results are printed and written as
+side by side. The extra work is calibrated once, before the pairs, and every slowed run gets the
+same steps per event: by time, the median of five calibrations in one process; by count, from a
+count with ten steps an event against one with none. Results are printed and written as
 JSON to reports/trust-MEASURE.json. Every run uses the same preset.
 """
 
@@ -55,6 +57,30 @@ def run(path: Path, out: Path, engines: list[str], preset: list[str], slowdown: 
     return time.monotonic() - start
 
 
+CALIBRATE = """
+import statistics, sys
+from benchmarks.slowed import SlowedEngine
+from harness.dbn.reader import Reader
+steps = []
+for _ in range(5):
+    engine = SlowedEngine()
+    engine.run(Reader(sys.argv[1]))  # its first pass over the file calibrates
+    steps.append(engine.steps_per_event)
+print(statistics.median(steps))
+"""
+
+
+def calibrated_steps(path: Path, slowdown: float) -> float:
+    """Steps per event that cost `slowdown` of the slowed engine's time, measured once here."""
+    env = dict(os.environ, MBOBENCH_SLOWDOWN=str(slowdown), PYTHONPATH=str(ROOT))
+    env.pop("MBOBENCH_SLOWDOWN_STEPS", None)
+    proc = subprocess.run([sys.executable, "-c", CALIBRATE, str(path)], cwd=ROOT, env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return float(proc.stdout.split()[-1])
+
+
 def gated(new: Path, old: Path, config: Path) -> bool:
     proc = mbobench("check", str(new), "--baseline", str(old), "--config", str(config))
     if proc.returncode not in (0, 1):
@@ -91,6 +117,11 @@ def main() -> int:
     for limit in limits:
         configs[limit] = tmp / f"gate-{limit}.toml"
         configs[limit].write_text(f"[tool.mbobench.thresholds]\n{rule} = {limit}\n")
+    if args.measure == "time":
+        for slowdown in slowdowns:
+            STEPS[str(slowdown)] = repr(calibrated_steps(args.file, slowdown))
+            print(f"{slowdown:.0%} extra work: {float(STEPS[str(slowdown)]):.2f} steps an event",
+                  file=sys.stderr)  # fmt: skip
     if args.measure == "instructions":
         # Extra work of exactly `slowdown` of the engine's own instructions: a step's count per
         # event from a run with 10 steps an event against one with none.
@@ -133,6 +164,7 @@ def main() -> int:
         "measured_slowdowns": {str(k): v for k, v in changes.items()},
         "same_code_differences": repeats,
         "wall_seconds_one_engine_run": sum(walls) / len(walls),
+        "steps_per_event": {k: float(v) for k, v in STEPS.items()},
     }  # fmt: skip
     if args.measure == "time":
         suite = tmp / "suite.json"
