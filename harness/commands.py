@@ -23,6 +23,7 @@ def cmd_run(args: argparse.Namespace, config: dict | None = None) -> int:
 
     from harness.measure.config import load_config
     from harness.measure.runner import Settings, run_suite, write_suite
+    from harness.render.progress import progress_bar
     from harness.render.table import run_table
     from harness.results.resultfile import load_result
 
@@ -62,28 +63,6 @@ def cmd_run(args: argparse.Namespace, config: dict | None = None) -> int:
     if failures:  # (counting instructions: the others were counted)
         raise InputError("; ".join(failures))
     return wrong_digests(result)
-
-
-def progress_bar(err):
-    """Progress on `err`: what, n/m, the time elapsed and the time left (the mean time of a
-    finished one, over the whole run, times those left), then what runs now, last, where a
-    narrow terminal cuts it rather than the figures. Tasks carry the field `now`."""
-    from rich.progress import (
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.table import Column
-
-    # The figures take about 45 columns; what runs now gets the rest, cut at its end.
-    now = TextColumn("{task.fields[now]}", table_column=Column(
-        no_wrap=True, overflow="ellipsis", max_width=max(err.width - 48, 12)))  # fmt: skip
-    columns = (SpinnerColumn(), "[progress.description]{task.description}", MofNCompleteColumn(),
-               TimeElapsedColumn(), "left", TimeRemainingColumn(), now)  # fmt: skip
-    return Progress(*columns, console=err, speed_estimate_period=24 * 3600)
 
 
 def name_machine(config: dict) -> None:

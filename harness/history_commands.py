@@ -7,15 +7,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands import (
-    console_out,
-    name_machine,
-    preset_of,
-    progress_bar,
-    suite_files,
-    wrong_digests,
-)
+from harness.commands import console_out, name_machine, preset_of, suite_files, wrong_digests
 from harness.errors import InputError
+from harness.render.progress import progress_bar
 from harness.results.resultfile import load_result
 
 
