@@ -8,9 +8,12 @@ functions of `engines.strategies`, compiled, and the fills are `engines.flatfill
 This module is the kernel's loop alone, and the growing of its arrays. State lives in arrays
 (`State`); the kernel unpacks them once per chunk and hands each helper only the arrays it
 touches. Every function here allocates nothing and is compiled without numba's runtime
-(`_nrt=False`) and inlined into the kernel (`inline="always"`): with the runtime, every array
+(`_nrt=False`) and inlined into the kernel (`forceinline=True`): with the runtime, every array
 handed to a call is reference-counted with atomic operations, which cost more than the book work
-itself (4M against 11M events/s on this machine). When an array is full the kernel stops before
+itself (4M against 11M events/s on this machine). The inlining is LLVM's (`forceinline` marks a
+function `alwaysinline`), not numba's `inline="always"`: the machine code is as fast, but numba's
+inliner types and lowers every inlined call site anew, and the kernel took 90 s to compile
+(11-14 s this way). When an array is full the kernel stops before
 the record that needs room, the engine grows the array, and the kernel resumes there.
 
 The kernel hints the CPU a few records ahead (`engines.prefetch`): the order table is larger
@@ -69,8 +72,8 @@ COSTS = {"run_chunk": "kernel", "run_ring": "kernel", "grow": "kernel", "warm_up
 
 MM_QUOTES = STRATEGIES[0][2]
 TAKER_QUOTES = STRATEGIES[1][2]
-mm_decide = numba.njit(cache=True, _nrt=False, inline="always")(market_maker)
-taker_decide = numba.njit(cache=True, _nrt=False, inline="always")(imbalance_taker)
+mm_decide = numba.njit(cache=True, _nrt=False, forceinline=True)(market_maker)
+taker_decide = numba.njit(cache=True, _nrt=False, forceinline=True)(imbalance_taker)
 AHEAD = 8  # records between a cache hint and the record it is for
 # The ring a `.dbn.zst` is read ahead into: 8 chunks (of 4,096 records by default: 1.8 MB).
 RING_SLOTS = 8
@@ -121,20 +124,20 @@ def empty_state(st: State) -> State:
     return st
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def record_key(rec):
     """A record's instrument key: its publisher and instrument ids in one integer."""
     return (np.int64(rec.publisher_id) << 32) | np.int64(rec.instrument_id)
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def instrument_slot(inst_table, key):
     """Where the probe for an instrument key starts in `inst_table` (Fibonacci hashing)."""
     mixed = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
     return np.int64(mixed >> np.uint64(40)) & (inst_table.shape[0] - 1)
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def instrument(inst_table, inst_info, counters, memory, key):
     """Dense index of an instrument key, adding it; -1 when the arrays are full."""
     mask = inst_table.shape[0] - 1

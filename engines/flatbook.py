@@ -54,7 +54,7 @@ def new_orders(capacity: int) -> np.ndarray:
     return table
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def home_slot(table, key, order_id):
     """Where the probe for an order starts: Fibonacci hashing of (instrument key, order id).
 
@@ -65,7 +65,7 @@ def home_slot(table, key, order_id):
     return np.int64((mixed * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)) & (table.shape[0] - 1)
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def probe(table, inst_info, inst, order_id):
     """The slot holding (inst, order_id), of any generation, or the empty slot ending its run."""
     mask = table.shape[0] - 1
@@ -75,20 +75,20 @@ def probe(table, inst_info, inst, order_id):
     return i
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def live(table, inst_info, i):
     """Whether slot i holds an order of its instrument's current generation."""
     return table[i].inst != -1 and table[i].gen == inst_info[table[i].inst, GEN]
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def find_order(table, inst_info, inst, order_id):
     """Slot of a live order of `inst`, or -1."""
     i = probe(table, inst_info, inst, order_id)
     return i if live(table, inst_info, i) else -1
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def put_order(table, count, inst_info, i, inst, order_id, side, price, size, stamp, level):
     """Write an order into slot i, which `probe` returned (the caller has checked for room)."""
     if table[i].inst == -1:
@@ -103,7 +103,7 @@ def put_order(table, count, inst_info, i, inst, order_id, side, price, size, sta
     table[i].level = level
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def delete_slot(table, count, inst_info, i):
     """Empty slot i, shifting later entries of its probe run back (no tombstones)."""
     mask = table.shape[0] - 1
@@ -134,12 +134,12 @@ def rehash(old, new, inst_info):
     return count[0]
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def side_index(side_code):
     return 0 if side_code == BID else 1
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def level_key(row, price):
     """A price as a row stores it: asks negated, so every row ascends towards its touch."""
     return price if row & 1 == 0 else -price
@@ -179,7 +179,7 @@ def grown_levels(lv: Levels, rows: int, depth: int) -> Levels:
     return new
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def _find_level(keys, row, n, key):
     # The first position whose key is >= `key`. Most changes are at or near the touch, at the
     # end of the row: scan back a few levels from there before a binary search of the rest.
@@ -198,7 +198,7 @@ def _find_level(keys, row, n, key):
     return lo
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def level_add(lv, row, price, size):
     """Queue one order of `size` at `price` on a row (which has room); returns its level's slot.
 
@@ -231,7 +231,7 @@ def level_add(lv, row, price, size):
     return p
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def level_sub(lv, row, p, price, size, orders):
     """Take `size` and `orders` (0 or 1) off the level in pool slot p, at `price` on a row; a
     level left without orders leaves its row and frees its slot."""
@@ -250,7 +250,7 @@ def level_sub(lv, row, p, price, size, orders):
         lv.used[0] += 1
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def level_clear(lv, row):
     """Empty a row, freeing its levels' pool slots."""
     for k in range(lv.count[row]):
@@ -259,7 +259,7 @@ def level_clear(lv, row):
     lv.count[row] = 0
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def best(lv, row):
     """The touch of a row that is not empty: its key and size."""
     n = lv.count[row]
@@ -269,7 +269,7 @@ def best(lv, row):
 # -- the book's rules, record by record (engines.book) ------------------------------------
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def top(levels, inst):
     """Best bid, best ask and their sizes (sentinels and 0 for an empty side)."""
     bid, ask, bid_size, ask_size = NO_BID, NO_ASK, 0, 0
@@ -281,7 +281,7 @@ def top(levels, inst):
     return bid, ask, bid_size, ask_size
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def add_order(orders, order_count, inst_info, levels, inst, order_id, side, price, size):
     slot = probe(orders, inst_info, inst, order_id)
     if live(orders, inst_info, slot):
@@ -296,14 +296,14 @@ def add_order(orders, order_count, inst_info, levels, inst, order_id, side, pric
               level)  # fmt: skip
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def remove_order(orders, order_count, inst_info, levels, inst, slot):
     row = 2 * inst + orders[slot].side
     level_sub(levels, row, orders[slot].level, orders[slot].price, orders[slot].size, 1)
     delete_slot(orders, order_count, inst_info, slot)
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def apply_record(orders, order_count, inst_info, levels, inst, action, side, price, size,
                  order_id, flags, strict):  # fmt: skip
     """engines.book.Book.apply, on arrays; False for an unknown id under `strict`."""
@@ -349,7 +349,7 @@ def apply_record(orders, order_count, inst_info, levels, inst, action, side, pri
     return True
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def clear(inst_info, levels, inst):
     inst_info[inst, GEN] += 1  # every order of the old generation now reads as absent
     level_clear(levels, 2 * inst)

@@ -19,12 +19,12 @@ NS = len(STRATEGIES)
 FNV = np.uint64(0x100000001B3)
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def mix(h, x):
     return (h ^ np.uint64(x)) * FNV
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def mix_top(digest, key, bid, ask, bid_size, ask_size):
     """engines.results.mix_top: fold an event end's book top into digest[0]."""
     h = mix(digest[0], key)
@@ -32,7 +32,7 @@ def mix_top(digest, key, bid, ask, bid_size, ask_size):
     digest[0] = mix(h, ask_size)
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def fill(account, fills, digest, inst_info, s, inst, side, price, quantity):
     """engines.fills.FillSimulator._fill."""
     if quantity <= 0:
@@ -47,7 +47,7 @@ def fill(account, fills, digest, inst_info, s, inst, side, price, quantity):
     digest[0] = mix(h, quantity)
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def on_fill(orders, inst_info, quotes, account, fills, digest, inst, side, price, size, order_id):
     """engines.fills.FillSimulator.on_fill: fill the quotes a real fill proves were matched."""
     if side != BID and side != ASK:
@@ -70,7 +70,7 @@ def on_fill(orders, inst_info, quotes, account, fills, digest, inst, side, price
         quotes[inst, s, i, 1] = quantity - filled
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def quote(quotes, inst_info, s, inst, i, price):
     """engines.fills.FillSimulator.quote: hold a one-lot quote at `price`, or none."""
     if quotes[inst, s, i, 1] != 0 and quotes[inst, s, i, 0] == price:
@@ -84,7 +84,7 @@ def quote(quotes, inst_info, s, inst, i, price):
     inst_info[inst, NEXT_STAMP] += 1
 
 
-@numba.njit(cache=True, _nrt=False, inline="always")
+@numba.njit(cache=True, _nrt=False, forceinline=True)
 def carry_out(quotes, inst_info, account, fills, digest, out, s, inst, quoting, bid, ask,
               bid_size, ask_size):  # fmt: skip
     """engines.fills.FillSimulator.apply: a strategy's quotes, then its take."""

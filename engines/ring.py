@@ -80,7 +80,7 @@ class Ring:
         return self.records[slot, : self.lengths[slot]]
 
 
-@numba.njit(cache=True, nogil=True, _nrt=False, inline="always")
+@numba.njit(cache=True, nogil=True, _nrt=False, forceinline=True)
 def back_off(turns, yield_cpu):
     if turns < SPINS:
         spin_pause()
@@ -88,7 +88,7 @@ def back_off(turns, yield_cpu):
         yield_cpu()
 
 
-@numba.njit(cache=True, nogil=True, _nrt=False, inline="always")
+@numba.njit(cache=True, nogil=True, _nrt=False, forceinline=True)
 def next_filled(control, slots, yield_cpu):
     """The reader's next slot, once filled; -1 when the filler has finished and all is read."""
     taken = control[TAKEN]  # the reader's own counter
@@ -101,13 +101,13 @@ def next_filled(control, slots, yield_cpu):
     return taken % slots
 
 
-@numba.njit(cache=True, nogil=True, _nrt=False, inline="always")
+@numba.njit(cache=True, nogil=True, _nrt=False, forceinline=True)
 def release(control):
     """The reader is done with its slot: the filler may write it again."""
     store_release(control, TAKEN, control[TAKEN] + 1)
 
 
-@numba.njit(cache=True, nogil=True, _nrt=False, inline="always")
+@numba.njit(cache=True, nogil=True, _nrt=False, forceinline=True)
 def next_free(control, slots, yield_cpu):
     """The filler's next slot, once the reader has released it; -1 when asked to stop."""
     filled = control[FILLED]  # the filler's own counter
@@ -122,13 +122,13 @@ def next_free(control, slots, yield_cpu):
     return filled % slots
 
 
-@numba.njit(cache=True, nogil=True, _nrt=False, inline="always")
+@numba.njit(cache=True, nogil=True, _nrt=False, forceinline=True)
 def publish(control):
     """The filler's slot and its length are written: the reader may read it."""
     store_release(control, FILLED, control[FILLED] + 1)
 
 
-@numba.njit(cache=True, nogil=True, _nrt=False, inline="always")
+@numba.njit(cache=True, nogil=True, _nrt=False, forceinline=True)
 def finish(control, state, reason, detail, detail2):
     """The filler ends: FINISHED, STOPPED, or FAILED for `reason` (the details, then the state)."""
     control[REASON] = reason
