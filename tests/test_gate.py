@@ -319,3 +319,21 @@ def test_a_slow_engine_warms_up_on_a_prefix_and_its_digest_is_its_timed_passes(t
     whole = load_engine("baseline").run(Reader(path))  # every engine's digest is the same
     assert [meta["mbobench_events"] for meta in timed] == [whole.events] * 2
     assert {meta["mbobench_digest"] for meta in timed} == {whole.digest}
+
+
+def test_a_slow_engine_is_not_calibrated_by_the_runner(tmp_path):
+    """A pass of a second or more is one loop a value, as pyperf's calibration would find: the
+    runner says so (--loops 1), so no process and no pass are spent calibrating."""
+    import pyperf
+
+    from harness.datasets.synth import synthesize
+
+    path, out = tmp_path / "day.dbn", tmp_path / "r.json"
+    synthesize(path, 10_000, seed=3)
+    proc = mbobench("run", path, "--engine", "tests.slow_engine:SlowEngine", "--processes", "1",
+                    "--values", "1", "-q", "-o", out)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    slow = pyperf.BenchmarkSuite.load(str(out)).get_benchmarks()[1]
+    runs = slow.get_runs()
+    assert len(runs) == 1 and runs[0].values, [run.get_metadata() for run in runs]
+    assert runs[0].get_metadata()["loops"] == 1

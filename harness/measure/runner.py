@@ -31,6 +31,7 @@ from harness.results.resultfile import BASELINE, CEILING, events_of, run_value
 DEFAULT_PROCESSES = 3  # mbobench's default preset; pyperf's --fast / --rigorous still apply
 DEFAULT_VALUES = 3
 SLOW_VALUES = 1  # values a process of an engine whose pass takes a second or more (worker.py)
+UNCALIBRATED_PASS_S = 0.3  # a pass this long: 1 loop a value, no calibration (3x pyperf's 0.1 s)
 ERROR_PREFIX = "mbobench-error: "  # how a worker reports a user's mistake to the parent
 # pyperf gives its workers a minimal environment: these variables pass through.
 INHERITED = ("PYTHONPATH", "PYTHONSAFEPATH", "MBOBENCH_BATCH", "MBOBENCH_CACHE",
@@ -86,12 +87,14 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
     import pyperf
 
     setup_s = {}  # per engine: loading it here, its first compilation (or build) included
+    loaded = {}  # the Python engines, loaded here
     for spec in engines:  # fail before measuring anything
         start = time.perf_counter()
         if spec.startswith("rust:"):
             rust.binary()  # built now (once per source), or ToolMissing without cargo
         elif not spec.startswith("cmd:"):
-            if getattr(load_engine_or_fail(spec), "reads_ahead", False):
+            loaded[spec] = load_engine_or_fail(spec)
+            if getattr(loaded[spec], "reads_ahead", False):
                 from harness.dbn.readahead import warm_up
 
                 warm_up()  # its reading loop too: each worker then only loads it from the cache
@@ -139,7 +142,9 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
                         continue
                 else:  # the ceiling's record count tells an engine's worker a slow pass
                     records = events_of(part_benchmarks[0]) if part_benchmarks else 0
-                    bench = _measure(path, engine, name, part, settings, records)
+                    loops = settings.loops or _known_loops(loaded.get(engine), path, records,
+                                                           settings)  # fmt: skip
+                    bench = _measure(path, engine, name, part, settings, records, loops)
                 if engine in setup_s:
                     bench.update_metadata({"mbobench_setup_seconds": setup_s[engine]})
                 if engine in settings.switches:
@@ -209,8 +214,25 @@ def load_engine_or_fail(spec: str):
         raise InputError(f"{exc}; available engines: {names}") from None
 
 
+def _known_loops(engine, path: Path, records: int, settings: Settings) -> int | None:
+    """1 for an engine whose pass takes well over pyperf's minimum time a value (0.1 s), which is
+    what pyperf's calibration would find, a process and a pass later; else None (calibrate).
+    Judged by the engine's run over a prefix of the file, here; a run that fails here is left
+    to the worker to report."""
+    from harness.measure.worker import pass_estimate
+
+    if engine is None or not records:
+        return None
+    try:
+        estimate = pass_estimate(lambda chunks: engine.run(chunks, settings.strict), path,
+                                 settings.chunk_records, records, tries=3)  # fmt: skip
+    except Exception:  # noqa: BLE001 - the worker says what it is, with the record
+        return None
+    return 1 if estimate >= UNCALIBRATED_PASS_S else None
+
+
 def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings,
-             records: int = 0):  # fmt: skip
+             records: int = 0, loops: int | None = None):  # fmt: skip
     import pyperf
 
     template = _template(engine, settings)
@@ -227,6 +249,8 @@ def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings
         cmd += ["--slow-values", str(SLOW_VALUES)]
     if records:
         cmd += ["--records", str(records)]
+    if loops and settings.loops is None:
+        cmd += ["--loops", str(loops)]
     proc = processes.run(cmd, env=_worker_env())
     if proc.returncode != 0:
         raise InputError(_worker_error(proc.stderr, f"{label}: the benchmark failed"))
