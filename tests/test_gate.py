@@ -299,7 +299,7 @@ def test_a_slow_engine_warms_up_on_a_prefix_and_its_digest_is_its_timed_passes(t
     from engines import load_engine
     from harness.datasets.synth import synthesize
     from harness.dbn.reader import Reader
-    from harness.measure.worker import PREFIX_RECORDS
+    from harness.measure.prefix import PREFIX_RECORDS
 
     path, out = tmp_path / "day.dbn", tmp_path / "worker.json"
     synthesize(path, 10_000, seed=3)

@@ -219,7 +219,7 @@ def _known_loops(engine, path: Path, records: int, settings: Settings) -> int | 
     what pyperf's calibration would find, a process and a pass later; else None (calibrate).
     Judged by the engine's run over a prefix of the file, here; a run that fails here is left
     to the worker to report."""
-    from harness.measure.worker import pass_estimate
+    from harness.measure.prefix import pass_estimate
 
     if engine is None or not records:
         return None

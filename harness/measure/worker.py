@@ -8,11 +8,11 @@ compilation, its threads and buffers), then times whole passes over the file: op
 and process, inside the timed region. Compilation happens in the warm-up, never in a value.
 
 The warm-up is a whole pass, except for an engine whose pass takes a second or more (pure
-Python): its warm-up is a prefix of the file (`PREFIX_RECORDS`), which is what a warm-up of an
-interpreted engine is for, and the time it takes says that the engine is slow (by the file's
-record count, `--records`, which the runner has from the ceiling). What a run computed (digest,
-fills, events, peak RSS) is taken from its timed passes (`PassOutcome`, a pyperf hook), so the
-figures and the digest come from the very same passes.
+Python): its warm-up is a prefix of the file (`harness.measure.prefix`), which is what a warm-up
+of an interpreted engine is for, and the time it takes says that the engine is slow (by the
+file's record count, `--records`, which the runner has from the ceiling). What a run computed
+(digest, fills, events, peak RSS) is taken from its timed passes (`PassOutcome`, a pyperf hook),
+so the figures and the digest come from the very same passes.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ def time_passes(loops: int, job) -> float:
 
 
 SLOW_PASS_S = 1.0  # a pass this long or longer: one value a process, and a prefix to warm up
-PREFIX_RECORDS = 4_096  # the warm-up of a slow engine
 
 
 class PassOutcome:
@@ -174,6 +173,7 @@ def _prepare(args, metadata: dict):
     from engines import load_engine
     from harness.dbn.reader import Reader
     from harness.measure.ceiling import read_ceiling
+    from harness.measure.prefix import pass_estimate
     from harness.measure.runner import reset_peak_rss
     from harness.results.resultfile import CEILING
 
@@ -218,22 +218,6 @@ def _prepare(args, metadata: dict):
         job()  # the warm-up, a whole pass: compiles, starts threads, sizes the buffers
         slow = time.perf_counter() - start >= SLOW_PASS_S
     return job, metadata, slow
-
-
-def pass_estimate(run, path: Path, chunk_records: int, records: int, tries: int = 1) -> float:
-    """Seconds a whole pass of `run(chunks)` over `path` (`records` long) would take, from the
-    fastest of `tries` runs over its first `PREFIX_RECORDS` records (a first run may pay for
-    what every later run reuses: its arrays, its threads)."""
-    from harness.dbn.reader import Reader
-
-    first = next(iter(Reader(path, chunk_records)), None)
-    prefix = [] if first is None else [first[:PREFIX_RECORDS]]
-    best = float("inf")
-    for _ in range(tries):
-        start = time.perf_counter()
-        run(prefix)
-        best = min(best, time.perf_counter() - start)
-    return best / max(sum(map(len, prefix)), 1) * records
 
 
 def _describe(outcome) -> dict:
