@@ -287,9 +287,11 @@ def test_an_engine_whose_pass_takes_a_second_has_one_value_a_process(results, tm
         b.get_metadata()["mbobench_engine"]: b for b in load_result(out).suite.get_benchmarks()
     }
     slow = bench["tests.slow_engine:SlowEngine"]
-    assert [len(run.values) for run in slow.get_runs() if run.values] == [1, 1]
-    timed = [run.get_metadata() for run in slow.get_runs() if run.values]
-    assert all(meta["mbobench_values_per_process"] == 1 for meta in timed)
+    # One loop a value, as pyperf's calibration would find, a process and a pass later: the
+    # runner tells it so (--loops 1), so that no process is a calibration's alone.
+    assert [len(run.values) for run in slow.get_runs()] == [1, 1]
+    timed = [run.get_metadata() for run in slow.get_runs()]
+    assert all(meta["mbobench_values_per_process"] == 1 and meta["loops"] == 1 for meta in timed)
     assert all(len(run.values) == 3 for run in bench["ceiling"].get_runs() if run.values)
 
 
@@ -307,33 +309,15 @@ def test_a_slow_engine_warms_up_on_a_prefix_and_its_digest_is_its_timed_passes(t
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run([sys.executable, "-m", "harness.measure.worker", "--engine",
                            "tests.slow_engine:SlowEngine", "--input", str(path), "--records",
-                           str(records), "--slow-values", "1", "--processes", "2", "--quiet",
-                           "-o", str(out), "--inherit-environ", "PYTHONPATH"],
+                           str(records), "--slow-values", "1", "--processes", "2", "--loops",
+                           "1", "--quiet", "-o", str(out), "--inherit-environ", "PYTHONPATH"],
                           capture_output=True, text=True, env=env, cwd=ROOT)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     runs = [int(line.split()[-2]) for line in proc.stderr.splitlines() if "a run over" in line]
-    # The calibration process and two workers: each a warm-up on a prefix, then one whole pass.
-    assert runs == [PREFIX_RECORDS, records] * 3, runs
+    # Two workers: each a warm-up on a prefix, then one whole pass.
+    assert runs == [PREFIX_RECORDS, records] * 2, runs
     timed = [run.get_metadata() for run in pyperf.Benchmark.load(str(out)).get_runs()
              if run.values]  # fmt: skip
     whole = load_engine("baseline").run(Reader(path))  # every engine's digest is the same
     assert [meta["mbobench_events"] for meta in timed] == [whole.events] * 2
     assert {meta["mbobench_digest"] for meta in timed} == {whole.digest}
-
-
-def test_a_slow_engine_is_not_calibrated_by_the_runner(tmp_path):
-    """A pass of a second or more is one loop a value, as pyperf's calibration would find: the
-    runner says so (--loops 1), so no process and no pass are spent calibrating."""
-    import pyperf
-
-    from harness.datasets.synth import synthesize
-
-    path, out = tmp_path / "day.dbn", tmp_path / "r.json"
-    synthesize(path, 10_000, seed=3)
-    proc = mbobench("run", path, "--engine", "tests.slow_engine:SlowEngine", "--processes", "1",
-                    "--values", "1", "-q", "-o", out)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    slow = pyperf.BenchmarkSuite.load(str(out)).get_benchmarks()[1]
-    runs = slow.get_runs()
-    assert len(runs) == 1 and runs[0].values, [run.get_metadata() for run in runs]
-    assert runs[0].get_metadata()["loops"] == 1
