@@ -159,7 +159,7 @@ def test_history_lists_the_store_in_commit_order_and_finds_the_regression(measur
     found = mbobench("history", "--regressions", cwd=repo, store=store)
     assert found.returncode == 0, found.stderr
     rows = [line for line in found.stdout.splitlines() if toyrepo.ENGINE in line]
-    assert len(rows) == 1, found.stdout
+    assert len(rows) == 1, found.stdout + listed.stdout
     assert f"{commits[REGRESSION - 1]} │ {commits[REGRESSION]}" in rows[0]
     assert "slower" in rows[0]
 

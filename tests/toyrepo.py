@@ -52,7 +52,8 @@ class ToyEngine(CompiledEngine):
         return results
 '''
 
-STEPS = 400  # the regression's extra steps an event: the engine several times slower
+STEPS = 2_000  # the regression's extra steps an event: the engine about ten times slower, so
+# that a commit measured while the machine was busy (twice as slow) cannot hide it among 4 points
 MESSAGES = ["first version", "a comment", "tidy up", "document it", "rename a variable",
             "split a function", "fix a typo", "a test"]  # fmt: skip
 
