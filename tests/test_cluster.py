@@ -118,6 +118,10 @@ def test_a_suite_on_two_workers_with_one_killed_loses_nothing(cluster, tmp_path,
     rows = {r.engine: r for r in result.rows if not r.is_ceiling}
     assert sorted(rows) == sorted(ENGINES)
     assert all(r.digest_ok for r in rows.values()), [(r.engine, r.digest) for r in rows.values()]
+    # one reference for the whole run, the ceilings' too (each task had one of its own)
+    assert len({r.reference for r in result.rows}) == 1, [
+        (r.engine, r.reference) for r in result.rows
+    ]
     assert {r.machine for r in result.rows} <= {"w1", "w2"} and "w2" in {
         r.machine for r in rows.values()
     }
