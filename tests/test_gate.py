@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from conftest import ROOT
-from test_bad_input import assert_one_line_error
+from test_bad_input import QUICK, assert_one_line_error
 
 from harness.results.resultfile import load_result
 
@@ -159,7 +159,7 @@ def test_per_pass_command_engine_is_timed_per_pass(results, tmp_path):
     out = tmp_path / "passes.json"
     proc = mbobench("run", results["tmp"] / "other.dbn", "--engine", "baseline", "--engine",
                     cmd("--passes", "{passes}"), "-q", "--processes", "2", "--values", "3",
-                    "-o", out)  # fmt: skip
+                    "--loops", "1", "-o", out)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     row = next(r for r in load_result(out).rows if r.engine.startswith("cmd:"))
     # 2 processes of 3 values each, one pass a value; the warm-up pass kept apart, as pyperf does
@@ -177,7 +177,7 @@ def test_per_pass_engine_whose_passes_disagree(results, tmp_path):
     out = tmp_path / "passes.json"
     proc = mbobench("run", results["tmp"] / "other.dbn", "--engine",
                     cmd("--passes", "{passes}", "--unsteady"), "-q", "--processes", "1",
-                    "--values", "2", "-o", out)  # fmt: skip
+                    "--values", "2", "--loops", "1", "-o", out)  # fmt: skip
     assert_one_line_error(proc, "different digests")
     assert not out.exists()
 
@@ -204,7 +204,7 @@ def test_reference_engine_replaces_the_baseline(results, tmp_path):
 def test_a_suite_of_one_user_engine_needs_no_baseline(results, tmp_path):
     out = tmp_path / "mine.json"
     proc = mbobench("run", results["tmp"] / "other.dbn", "--engine", cmd("--passes", "{passes}"),
-                    "-q", "--processes", "1", "--values", "1", "-o", out)  # fmt: skip
+                    "-q", *QUICK, "-o", out)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert [r.digest_ok for r in load_result(out).rows] == [None, True]
 

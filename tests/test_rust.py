@@ -159,7 +159,7 @@ def test_run_measures_rust_engines_per_pass(files, tmp_path):
     out = tmp_path / "r.json"
     engines = ["--engine", "rust:baseline", "--engine", "rust:lockless"]
     proc = mbobench("run", files["zst"], *engines, "-q", "-o", out, "--processes", "1",
-                    "--values", "2")  # fmt: skip
+                    "--values", "2", "--loops", "1")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     rows = {r.engine: r for r in load_result(out).rows}
     assert rows["rust:lockless"].digest_ok and rows["rust:lockless"].reference == "rust:baseline"
