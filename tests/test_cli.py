@@ -100,6 +100,10 @@ def test_run_with_the_configured_preset(tmp_path):
     assert proc.returncode == 0, proc.stderr
     lockless = load_result(out).row("p.dbn", "lockless")
     assert len(lockless.values_s) >= 6  # pyperf --fast: at least 3 processes of 2 values
+    # The ceiling, measured first and last, is calibrated once: the second takes its loops.
+    ceiling = load_result(out).suite.get_benchmarks()[0].get_runs()
+    assert len([run for run in ceiling if not run.values]) == 1
+    assert len({run.get_loops() for run in ceiling}) == 1 and len(ceiling) == 1 + 2 * 3
 
 
 def test_progress_shows_n_of_m_and_the_time_left_uncut_in_a_narrow_terminal(tmp_path):

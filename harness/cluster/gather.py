@@ -33,8 +33,10 @@ def gather(texts: list[str], reference: str):
     for file, machine in ceilings:
         machines.setdefault(file, set()).add(machine)
     for (file, machine), bench in ceilings.items():
-        update = {"mbobench_ceiling_events_per_s": events_of(bench) / bench.mean(),
-                  "mbobench_reference": reference}  # fmt: skip  (the run's, not the task's)
+        update = {
+            "mbobench_ceiling_events_per_s": events_of(bench) / bench.mean(),
+            "mbobench_reference": reference,  # the run's, not the task's own
+        }
         if len(machines[file]) > 1:
             update["name"] = f"{bench.get_name()}@{machine}"
         bench.update_metadata(update)

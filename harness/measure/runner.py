@@ -142,8 +142,11 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
                         continue
                 else:  # the ceiling's record count tells an engine's worker a slow pass
                     records = events_of(part_benchmarks[0]) if part_benchmarks else 0
-                    loops = settings.loops or _known_loops(loaded.get(engine), path, records,
-                                                           settings)  # fmt: skip
+                    if again:  # the same benchmark: the loops it was calibrated to, once
+                        loops = settings.loops or round(part_benchmarks[0].get_loops())
+                    else:
+                        loops = settings.loops or _known_loops(loaded.get(engine), path,
+                                                               records, settings)  # fmt: skip
                     bench = _measure(path, engine, name, part, settings, records, loops)
                 if engine in setup_s:
                     bench.update_metadata({"mbobench_setup_seconds": setup_s[engine]})
