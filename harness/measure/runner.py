@@ -142,11 +142,11 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
                         continue
                 else:  # the ceiling's record count tells an engine's worker a slow pass
                     records = events_of(part_benchmarks[0]) if part_benchmarks else 0
-                    if again:  # the same benchmark: the loops it was calibrated to, once
-                        loops = settings.loops or round(part_benchmarks[0].get_loops())
-                    else:
-                        loops = settings.loops or _known_loops(loaded.get(engine), path,
-                                                               records, settings)  # fmt: skip
+                    loops = None  # pyperf calibrates, unless --loops or this run knows them
+                    if settings.loops is None and again:  # the same benchmark: its loops
+                        loops = round(part_benchmarks[0].get_loops())
+                    elif settings.loops is None:
+                        loops = _known_loops(loaded.get(engine), path, records, settings)
                     bench = _measure(path, engine, name, part, settings, records, loops)
                 if engine in setup_s:
                     bench.update_metadata({"mbobench_setup_seconds": setup_s[engine]})
@@ -252,7 +252,7 @@ def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings
         cmd += ["--slow-values", str(SLOW_VALUES)]
     if records:
         cmd += ["--records", str(records)]
-    if loops and settings.loops is None:
+    if loops:  # known to the runner (--loops itself is in pyperf_args)
         cmd += ["--loops", str(loops)]
     proc = processes.run(cmd, env=_worker_env())
     if proc.returncode != 0:
