@@ -69,6 +69,14 @@ def test_truncated_zst(tmp_path):
     run_and_check(tmp_path, path, "truncated")
 
 
+def test_without_quiet_the_error_is_still_the_only_line(tmp_path):
+    """The progress, on stderr too, leaves no last frame in a log when the run fails."""
+    path = write_small_dbn(tmp_path / "t.dbn.zst", good_records())
+    path.write_bytes(path.read_bytes()[:-9])
+    proc = mbobench("run", path, "--engine", "baseline", "-o", tmp_path / "r.json", *QUICK)
+    assert_one_line_error(proc, str(path), "truncated")
+
+
 def test_corrupt_zst(tmp_path):
     path = write_small_dbn(tmp_path / "c.dbn.zst", good_records())
     data = bytearray(path.read_bytes())
