@@ -7,14 +7,20 @@
 - Noise: the relative standard deviation of every engine's values in one run of the suite.
 
     python benchmarks/trust.py [FILE] [--pairs 10] [--preset default] [--slowdown 0.10,0.01]
-                               [--measure time|instructions] [--limits 0.06,0.01]
+                               [--measure time|instructions] [--limits 0.06,0.01] [--interleave]
+
+With `--interleave`, each pair is one side-by-side job, as a CI job that gates a pull request
+runs it: `mbobench run --commits A,A2,B --interleave` on a git repository of the toy backtester
+(`benchmarks/toyrepo.py`) whose commits A and A2 hold the same code and B the extra work; A2
+and B are each gated against A from that job's results.
 
 Every pair is gated at each of `--limits` (max_slowdown for time, max_instructions_increase for
 counts), and each of `--slowdown` is injected in every pair, so one experiment gives the table
 side by side. The extra work is calibrated once, before the pairs, and every slowed run gets the
 same steps per event: by time, the median of five calibrations in one process; by count, from a
 count with ten steps an event against one with none. Results are printed and written as
-JSON to reports/trust-MEASURE.json. Every run uses the same preset.
+JSON to reports/trust-MEASURE.json (trust-time-interleaved.json). Every run uses the same
+preset.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ SLOWED = "benchmarks.slowed:SlowedEngine"
 
 
 def mbobench(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`mbobench ARGS` from the project's root, its output captured."""
     return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=ROOT,
                           capture_output=True, text=True, env=env)  # fmt: skip
 
@@ -81,6 +88,31 @@ def calibrated_steps(path: Path, slowdown: float) -> float:
     return float(proc.stdout.split()[-1])
 
 
+def side_by_side(path: Path, tmp: Path, preset: list[str], steps: float, pairs: int):
+    """The pairs as side-by-side jobs on a toy repository: [(A, A2, B) result files] a pair, and
+    each job's wall time."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import toyrepo
+
+    repo = tmp / "repo"
+    commits = toyrepo.make(repo, count=3, regression=2, steps=steps)
+    config = tmp / "run.toml"
+    config.write_text(f"[tool.mbobench]\nrepository = {str(repo)!r}\n")
+    jobs, walls = [], []
+    for i in range(pairs):
+        out = tmp / f"p{i}-{{commit}}.json"
+        start = time.monotonic()
+        proc = mbobench("run", str(path), "--commits", ",".join(commits), "--interleave",
+                        "--engine", toyrepo.ENGINE, "-o", str(out), "--no-store", "-q",
+                        "--config", str(config), *preset)  # fmt: skip
+        if proc.returncode != 0:
+            raise SystemExit(proc.stderr)
+        walls.append(time.monotonic() - start)
+        jobs.append([Path(str(out).replace("{commit}", c)) for c in commits])
+        print(f"pair {i}: {walls[-1]:.0f} s a job", file=sys.stderr)
+    return jobs, walls
+
+
 def gated(new: Path, old: Path, config: Path) -> bool:
     proc = mbobench("check", str(new), "--baseline", str(old), "--config", str(config))
     if proc.returncode not in (0, 1):
@@ -98,6 +130,8 @@ def main() -> int:
     parser.add_argument("--limits", default="0.06,0.01", help="the gate's limits to apply")
     parser.add_argument("--noise-engines", default="baseline,direct,batch,preallocated,lockless,"
                         "compiled")  # fmt: skip
+    parser.add_argument("--interleave", action="store_true",
+                        help="a pair: one side-by-side job of commits A, A2 and B")  # fmt: skip
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from harness.results.resultfile import load_result
@@ -134,36 +168,45 @@ def main() -> int:
         for slowdown in slowdowns:
             STEPS[str(slowdown)] = repr(slowdown * own / per_step)
         print(f"{own:,.1f} instructions an event, {per_step:.2f} a step", file=sys.stderr)
-    plain, walls = [], []
-    slowed: dict[float, list[Path]] = {x: [] for x in slowdowns}
-    for i in range(args.pairs + 1):
-        plain.append(tmp / f"a{i}.json")
-        walls.append(run(args.file, plain[-1], [SLOWED], preset, "0"))
-        for slowdown, runs in slowed.items() if i < args.pairs else ():
-            runs.append(tmp / f"b{i}-{slowdown}.json")
-            run(args.file, runs[-1], [SLOWED], preset, str(slowdown))
-        print(f"pair {i}: {walls[-1]:.0f} s a run", file=sys.stderr)
     pairs = range(args.pairs)
+    if args.interleave:  # A2 and B against A, of one job each pair
+        if args.measure != "time" or len(slowdowns) != 1:
+            raise SystemExit("--interleave: wall time, and one --slowdown")
+        jobs, walls = side_by_side(args.file, tmp, preset, float(STEPS[str(slowdowns[0])]),
+                                   args.pairs)  # fmt: skip
+        repeated = [(a2, a) for a, a2, _ in jobs]
+        slowed = {slowdowns[0]: [(b, a) for a, _, b in jobs]}
+    else:  # whole runs one after the other: A, B, then the next pair's A
+        plain, walls = [], []
+        slowed = {x: [] for x in slowdowns}
+        for i in range(args.pairs + 1):
+            plain.append(tmp / f"a{i}.json")
+            walls.append(run(args.file, plain[-1], [SLOWED], preset, "0"))
+            for slowdown, runs in slowed.items() if i < args.pairs else ():
+                runs.append((tmp / f"b{i}-{slowdown}.json", plain[-1]))
+                run(args.file, runs[-1][0], [SLOWED], preset, str(slowdown))
+            print(f"pair {i}: {walls[-1]:.0f} s a run", file=sys.stderr)
+        repeated = [(plain[i + 1], plain[i]) for i in pairs]
     table = {}
     for limit, config in configs.items():
-        table[limit] = {"aa_false_alarms": sum(gated(plain[i + 1], plain[i], config)
-                                               for i in pairs)}  # fmt: skip
+        table[limit] = {"aa_false_alarms": sum(gated(new, old, config) for new, old in repeated)}
         for slowdown, runs in slowed.items():
-            table[limit][f"caught_{slowdown}"] = sum(gated(runs[i], plain[i], config)
-                                                     for i in pairs)  # fmt: skip
+            table[limit][f"caught_{slowdown}"] = sum(gated(new, old, config)
+                                                     for new, old in runs)  # fmt: skip
 
     def change(new: Path, old: Path) -> float:  # more time (or instructions) a pass
         return load_result(new).rows[1].mean_s / load_result(old).rows[1].mean_s - 1
 
-    changes = {x: [change(runs[i], plain[i]) for i in pairs] for x, runs in slowed.items()}
-    repeats = [change(plain[i + 1], plain[i]) for i in pairs]
+    changes = {x: [change(*pair) for pair in runs] for x, runs in slowed.items()}
+    repeats = [change(*pair) for pair in repeated]
     report = {
         "file": str(args.file), "measure": args.measure, "preset": args.preset,
-        "slowdowns": slowdowns, "pairs": args.pairs, "rule": rule,
+        "slowdowns": slowdowns, "pairs": args.pairs, "rule": rule, "interleave": args.interleave,
         "by_limit": {str(k): v for k, v in table.items()},
         "measured_slowdowns": {str(k): v for k, v in changes.items()},
         "same_code_differences": repeats,
-        "wall_seconds_one_engine_run": sum(walls) / len(walls),
+        "wall_seconds_one_engine_run" if not args.interleave else "wall_seconds_one_job":
+            sum(walls) / len(walls),
         "steps_per_event": {k: float(v) for k, v in STEPS.items()},
     }  # fmt: skip
     if args.measure == "time":
@@ -171,7 +214,7 @@ def main() -> int:
         report["wall_seconds_suite"] = run(args.file, suite, args.noise_engines.split(","),
                                            preset, "0")  # fmt: skip
         report["noise_rsd"] = {r.engine: r.rsd for r in load_result(suite).rows}
-    out = ROOT / "reports" / f"trust-{args.measure}.json"
+    out = ROOT / "reports" / f"trust-{args.measure}{'-interleaved' if args.interleave else ''}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"{args.measure}, {args.pairs} pairs; the same code twice differed by "

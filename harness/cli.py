@@ -109,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
         "an engine whose pass takes a second or more)",
     )
     run.add_argument("--loops", type=_positive, help="passes per value (default: calibrated)")
+    run.add_argument("--interleave", action="store_true",
+                     help="measure a file's benchmarks (the ceiling, every engine; with "
+                     "--commits, every engine at every commit) pass by pass in turn, in a "
+                     "random order, so that the machine's drift slows them alike")  # fmt: skip
     run.add_argument(
         "-o",
         "--output",

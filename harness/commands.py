@@ -40,12 +40,15 @@ def cmd_run(args: argparse.Namespace, config: dict | None = None) -> int:
                         reference=args.reference or config["reference"] or None,
                         commit=args.commit, switches=getattr(args, "switches", {}),
                         measure=getattr(args, "measure", None) or config["measure"],
-                        count_records=config["count_records"])  # fmt: skip
+                        count_records=config["count_records"],
+                        interleave=getattr(args, "interleave", False))  # fmt: skip
     out = args.output or Path("reports") / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"
     if out.exists() and not args.force:
         raise InputError(f"{out}: already exists (use --force to replace it)")
     engines = args.engine or config["engines"]
     total = len(files) * (len(engines) + 2)  # the ceiling before the engines and after them
+    if settings.interleave:  # all of a file's benchmarks at once, a process at a time
+        total = len(files) * settings.counts()[0]
     with progress_bar(err) as progress:
         overall = progress.add_task("benchmarks", total=total, now="")
 
@@ -307,7 +310,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from harness.results.compare import compare
     from harness.results.resultfile import load_result
 
-    thresholds, _ = _thresholds(args.config)
+    thresholds, _ = thresholds_of(args.config)
     comparison = compare(load_result(args.old), load_result(args.new),
                          noise=float(thresholds["max_slowdown"]))  # fmt: skip
     if args.markdown:
@@ -320,7 +323,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _thresholds(config: Path | None) -> tuple[dict, str]:
+def thresholds_of(config: Path | None) -> tuple[dict, str]:
     """The gate's thresholds over mbobench's defaults, and where they came from."""
     from harness.measure.config import load_config
     from harness.results.gate import validate
@@ -342,7 +345,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     result = load_result(args.result)
     baseline = load_result(args.baseline) if args.baseline else None
-    thresholds, source = _thresholds(args.config)
+    thresholds, source = thresholds_of(args.config)
     checks = evaluate(result, thresholds, baseline)
     if not [c for c in checks if not c.warning]:
         raise InputError(

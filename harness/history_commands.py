@@ -7,7 +7,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands import console_out, name_machine, preset_of, suite_files, wrong_digests
+from harness.commands import (
+    console_out,
+    name_machine,
+    preset_of,
+    suite_files,
+    thresholds_of,
+    wrong_digests,
+)
 from harness.errors import InputError
 from harness.render.progress import progress_bar
 from harness.results.resultfile import load_result
@@ -21,6 +28,8 @@ def run_commits(args: argparse.Namespace, config: dict) -> int:
     from harness.history.series import build, select
 
     err = Console(stderr=True, quiet=args.quiet)
+    if getattr(args, "interleave", False):
+        return _side_by_side(args, config, err)
     _commits_into_store(args)
     repo, store = _repository(config), _store(config, args)
     commits = resolve(repo, args.commits)
@@ -46,6 +55,65 @@ def run_commits(args: argparse.Namespace, config: dict) -> int:
     if failures:
         raise InputError("; ".join(failures))
     return 0
+
+
+def _side_by_side(args: argparse.Namespace, config: dict, err) -> int:
+    """`mbobench run --commits BASE,HEAD --interleave`: one job, every commit's engines in turn;
+    a result per commit (`-o` with `{commit}`, and the store), and the last against the first."""
+    from harness.history.commits import resolve, scratch, subject
+    from harness.history.sidebyside import measure_side_by_side
+    from harness.measure.runner import Settings, write_suite
+    from harness.render.table import compare_table
+    from harness.results.compare import compare
+
+    out = str(args.output) if args.output else None
+    if out is not None and "{commit}" not in out:
+        raise InputError(f"-o {out}: with --commits, name each commit's result with {{commit}}, "
+                         "e.g. -o 'reports/{commit}.json'")  # fmt: skip
+    if args.no_store and out is None:
+        raise InputError("--no-store keeps no result: give -o 'FOLDER/{commit}.json'")
+    repo = _repository(config)
+    store = None if args.no_store else _store(config, args)
+    commits = resolve(repo, args.commits)
+    if len(commits) < 2:
+        raise InputError(f"--interleave measures commits side by side: {', '.join(commits)} is one")
+    suite = _suite(args, config)
+    if suite.measure != "time":
+        raise InputError("--interleave is for wall time: an instruction count does not drift")
+    settings = Settings(preset=suite.preset, loops=args.loops,
+                        processes=args.processes or config["processes"] or None,
+                        values=args.values or config["values"] or None,
+                        strict=args.strict, chunk_records=config["chunk_records"],
+                        interleave=True)  # fmt: skip
+    paths = {commit: Path(out.replace("{commit}", commit)) for commit in commits} if out else {}
+    for path in paths.values():
+        if path.exists() and not args.force:
+            raise InputError(f"{path}: already exists (use --force to replace it)")
+    for commit in commits:
+        err.print(f"  {commit} {subject(repo, commit)}")
+    with scratch() as work, progress_bar(err) as progress:
+        task = progress.add_task("benchmarks", total=len(suite.files) * settings.counts()[0],
+                                 now="")  # fmt: skip
+
+        def on_start(label: str):
+            progress.update(task, now=label)
+            return lambda: (progress.advance(task), err.print(f"  measured {label}"))
+
+        suites = measure_side_by_side(repo, commits, suite, settings, Path(work), on_start)
+        results = {}
+        for commit, found in suites.items():
+            path = paths.get(commit) or Path(work) / f"{commit}.json"
+            write_suite(found, path, force=True)
+            results[commit] = load_result(path)
+            if store is not None:
+                store.add(results[commit])
+            if commit in paths:
+                err.print(f"result of {commit} written to {path}")
+    first, last = results[commits[0]], results[commits[-1]]
+    title = f"{commits[-1]} against {commits[0]}, measured side by side"
+    noise = float(thresholds_of(args.config)[0]["max_slowdown"])
+    console_out().print(compare_table(compare(first, last, noise=noise), title))
+    return max(wrong_digests(result) for result in results.values())
 
 
 def run_cluster(args: argparse.Namespace, config: dict, address: str) -> int:

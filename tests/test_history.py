@@ -1,5 +1,5 @@
 """History: the results store, change points, `run --commits`, `history` and `bisect`, on a real
-git repository of a user's backtester (tests/toyrepo.py) with one injected regression."""
+git repository of a user's backtester (benchmarks/toyrepo.py) with one injected regression."""
 
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def measured(tmp_path_factory):
     """The toy repository's commits measured once into a store, with --commits."""
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
     import toyrepo
 
     from harness.datasets.synth import synthesize
@@ -191,7 +191,7 @@ def test_bisect_on_points_given_a_digest_change_and_no_change(tmp_path):
     from harness.history.bisect import bisect
     from harness.history.series import Point
 
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
     import toyrepo
 
     commits = toyrepo.make(tmp_path / "repo", count=7, regression=5)

@@ -97,7 +97,7 @@ def measure_commit(repo: Path, commit: str, suite: Suite, store: Store, work: Pa
     try:
         python = environment(repo, commit, tree) if suite.install else sys.executable
         if suite.build:
-            _in_tree(tree, ["sh", "-c", suite.build], f"{commit}: the build command")
+            in_tree(tree, ["sh", "-c", suite.build], f"{commit}: the build command")
         reference = default_reference(suite.engines, suite.reference)
         for path, missing in todo:
             engines = list(dict.fromkeys([reference, *missing]))  # digests held to the reference
@@ -107,7 +107,7 @@ def measure_commit(repo: Path, commit: str, suite: Suite, store: Store, work: Pa
                     "--config", str(empty_config(work)), *suite.options]  # fmt: skip
             for engine in engines:
                 argv += ["--engine", engine]
-            _in_tree(tree, argv, f"{commit} on {path.name}", allow=(0, 1), made=out)
+            in_tree(tree, argv, f"{commit} on {path.name}", allow=(0, 1), made=out)
             store.add(load_result(out))  # a wrong digest (exit 1) is kept, and shown as such
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=repo,
@@ -160,7 +160,7 @@ def _pip_error(stderr: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def _in_tree(tree: Path, argv: list[str], what: str, allow: tuple = (0,),
+def in_tree(tree: Path, argv: list[str], what: str, allow: tuple = (0,),
              made: Path | None = None) -> None:  # fmt: skip
     """Run `argv` in the worktree (posix_spawn has no working directory: a shell changes it)."""
     line = f"cd {shlex.quote(str(tree))} && exec {shlex.join(argv)}"

@@ -55,6 +55,7 @@ class Settings:
     switches: dict[str, tuple[str, str]] = field(default_factory=dict)
     measure: str = "time"  # "time" (pyperf's wall clock) or "instructions" (Callgrind)
     count_records: int = COUNT_RECORDS  # instructions: the prefix of each file every engine counts
+    interleave: bool = False  # the ceiling and every engine of a file pass by pass, in turn
 
     def counts(self) -> tuple[int, int]:
         """Processes and values per process, as pyperf's presets make them from mbobench's
@@ -103,27 +104,31 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
     if reference not in engines:
         raise InputError(f"the reference engine {reference!r} is not among those measured "
                          f"({', '.join(engines)})")  # fmt: skip
-    run_metadata = _run_metadata(settings, reference)
+    metadata = run_metadata(settings, reference)
     counting = settings.measure == "instructions"
+    if settings.interleave:
+        interleavable(engines, settings)
     if counting:
         from harness.measure import instructions
 
         _, tool_version = instructions.valgrind()  # ToolMissing before anything runs
-        run_metadata["mbobench_count_records"] = settings.count_records
+        metadata["mbobench_count_records"] = settings.count_records
     benchmarks = []
     with tempfile.TemporaryDirectory(prefix="mbobench-") as tmp:
         for path in files:
             Reader(path)  # a bad file is reported before anything runs
             file_metadata = {"mbobench_sha256": sha256_of(path), "mbobench_file": str(path),
-                             **run_metadata}  # fmt: skip
+                             **metadata}  # fmt: skip
             measured = instructions.prefix(path, settings.count_records, Path(tmp)) if (
                 counting) else path  # fmt: skip
             part_benchmarks = []
+            if settings.interleave:
+                part_benchmarks = _interleaved(path, engines, settings, on_start)
             # The ceiling is measured first and again last, as one benchmark: on a machine whose
             # speed drifts during a run, the engines measured in between are compared with its
             # mean speed over the run, not with its first minute. (A count does not drift.)
             order = [CEILING, *engines] + ([] if counting else [CEILING])
-            for step, engine in enumerate(order):
+            for step, engine in enumerate([] if settings.interleave else order):
                 again = step > 0 and engine == CEILING
                 name = f"{path.name}/{engine}"
                 done = on_start(name + (" (again)" if again else "")) if on_start else None
@@ -148,11 +153,6 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
                     elif settings.loops is None:
                         loops = _known_loops(loaded.get(engine), path, records, settings)
                     bench = _measure(path, engine, name, part, settings, records, loops)
-                if engine in setup_s:
-                    bench.update_metadata({"mbobench_setup_seconds": setup_s[engine]})
-                if engine in settings.switches:
-                    family, label = settings.switches[engine]
-                    bench.update_metadata({"mbobench_family": family, "mbobench_switches": label})
                 if done:
                     done()
                 if again:
@@ -161,9 +161,46 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
                     part_benchmarks.append(bench)
             for bench in part_benchmarks:  # every run of every benchmark: the same run metadata
                 bench.update_metadata(file_metadata)
-            _annotate(part_benchmarks, reference)
+                engine = bench.get_metadata()["mbobench_engine"]
+                if engine in setup_s:
+                    bench.update_metadata({"mbobench_setup_seconds": setup_s[engine]})
+                if engine in settings.switches:
+                    family, label = settings.switches[engine]
+                    bench.update_metadata({"mbobench_family": family, "mbobench_switches": label})
+            annotate(part_benchmarks, reference)
             benchmarks += part_benchmarks
     return pyperf.BenchmarkSuite(benchmarks)
+
+
+def interleavable(engines: list[str], settings: Settings) -> None:
+    """An InputError unless every engine can be measured interleaved (a Python engine, timed)."""
+    if settings.measure == "instructions":
+        raise InputError("--interleave is for wall time: an instruction count does not drift")
+    programs = [e for e in engines if e.startswith(("cmd:", "rust:"))]
+    if programs:
+        raise InputError(f"--interleave measures Python engines, pass by pass in one process "
+                         f"each; {', '.join(programs)} run as programs of their own (measure "
+                         "them without --interleave)")  # fmt: skip
+
+
+def _interleaved(path: Path, engines: list[str], settings: Settings,
+                 on_start: Started | None) -> list:  # fmt: skip
+    """The ceiling and the engines on `path`, pass by pass in turn (harness.measure.interleave)."""
+    from harness.measure import interleave
+
+    env = worker_env()
+    keys = [CEILING, *engines]
+    sides = [interleave.Side(key, key, env=env) for key in keys]
+    labels = {key: f"{path.name}/{key}" for key in keys}
+    started = None
+    if on_start:
+        n = len(keys)
+
+        def started(what: str):
+            return on_start(f"{path.name}: {n} benchmarks interleaved, {what}")
+
+    found = interleave.measure(path, sides, labels, settings, started)
+    return [found[key] for key in keys]
 
 
 def default_reference(engines: list[str], given: str | None = None) -> str:
@@ -172,7 +209,7 @@ def default_reference(engines: list[str], given: str | None = None) -> str:
     return given or (BASELINE if BASELINE in engines else engines[0])
 
 
-def _run_metadata(settings: Settings, reference: str) -> dict:
+def run_metadata(settings: Settings, reference: str) -> dict:
     """What every benchmark of a run carries: mbobench's version and commit, the machine, the
     commit of the engines under test and its time, the reference engine, the preset."""
     from importlib.metadata import PackageNotFoundError, version
@@ -254,7 +291,7 @@ def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings
         cmd += ["--records", str(records)]
     if loops:  # known to the runner (--loops itself is in pyperf_args)
         cmd += ["--loops", str(loops)]
-    proc = processes.run(cmd, env=_worker_env())
+    proc = processes.run(cmd, env=worker_env())
     if proc.returncode != 0:
         raise InputError(_worker_error(proc.stderr, f"{label}: the benchmark failed"))
     return pyperf.Benchmark.load(str(part))
@@ -267,7 +304,7 @@ def _template(engine: str, settings: Settings) -> str | None:
     return engine[4:] if engine.startswith("cmd:") else None
 
 
-def _annotate(benchmarks: list, reference_engine: str) -> None:
+def annotate(benchmarks: list, reference_engine: str) -> None:
     """Per benchmark: its digest and whether it is the reference's; events; the ceiling; memory."""
     ceiling = next(b for b in benchmarks if b.get_metadata()["mbobench_engine"] == CEILING)
     baseline = next((b for b in benchmarks
@@ -332,7 +369,7 @@ def _worker_error(stderr: str, fallback: str) -> str:
     return f"{fallback} ({tail[0]})"
 
 
-def _worker_env() -> dict:
+def worker_env() -> dict:
     """The environment for pyperf: our packages importable from wherever mbobench runs.
 
     The workers import `engines` and `harness` from where this process did, first (in a clone

@@ -91,7 +91,7 @@ def main() -> None:
     runner = pyperf.Runner(
         processes=DEFAULT_PROCESSES,
         values=DEFAULT_VALUES,
-        warmups=0,  # each worker's untimed first pass (in _prepare) is its warm-up
+        warmups=0,  # each worker's untimed first pass (in prepare) is its warm-up
         program_args=("-m", "harness.measure.worker"),  # pyperf puts sys.executable in front
         add_cmdline_args=pass_args,
         hooks=[PassOutcome],
@@ -124,7 +124,7 @@ def main() -> None:
             sys.exit(2)
 
         try:
-            prepared, metadata, slow = _prepare(args, metadata)
+            prepared, metadata, slow = prepare(args, metadata)
         except (UnknownOrder, InputError, EngineNotFound) as exc:
             fail(exc)
 
@@ -168,7 +168,7 @@ def locate_unknown(path: Path, exc) -> str:
     return f"{path}: {exc} (--strict)"
 
 
-def _prepare(args, metadata: dict):
+def prepare(args, metadata: dict):
     """The timed job, the run's metadata, and whether the engine is slow (a second a pass)."""
     from engines import load_engine
     from harness.dbn.reader import Reader
@@ -203,7 +203,7 @@ def _prepare(args, metadata: dict):
         def run(source):
             return engine.run(source, args.strict)
 
-        PassOutcome.describe = _describe
+        PassOutcome.describe = describe
 
     def job():
         return run(chunks())
@@ -220,7 +220,7 @@ def _prepare(args, metadata: dict):
     return job, metadata, slow
 
 
-def _describe(outcome) -> dict:
+def describe(outcome) -> dict:
     """An engine's pass, as run metadata: what it computed."""
     return {"mbobench_events": outcome.events, "mbobench_digest": outcome.digest,
             "mbobench_fills": outcome.fills,

@@ -38,8 +38,11 @@ def changes_markdown(comparison) -> str:
     rows = [[f"{c.file} / {c.engine}", f"{c.old.events_per_s:,.0f}", f"{c.new.events_per_s:,.0f}",
              f"{c.change:+.1%}", c.verdict] for c in comparison.changes]  # fmt: skip
     text = table(["file / engine", "old events/s", "new events/s", "change", "verdict"], rows)
-    text += (f"\nWelch's t-test at 95%; within ±{comparison.noise:.0%} (max_slowdown) is within "
+    text += (f"\n{comparison.tests}; within ±{comparison.noise:.0%} (max_slowdown) is within "
              "noise.\n")  # fmt: skip
+    if comparison.mixed:
+        text += ("Measured one way interleaved, the other not (not comparable): "
+                 f"{', '.join(comparison.mixed)}.\n")  # fmt: skip
     for side, names in (("old", comparison.only_old), ("new", comparison.only_new)):
         if names:
             text += f"Only in the {side} result: {', '.join(names)}.\n"

@@ -142,8 +142,11 @@ def compare_table(comparison, title: str) -> Table:
             f"{c.t_score:.1f}",
             c.verdict,
         )
-    notes = [f"Welch's t-test at 95%; a significant change within ±{comparison.noise:.0%} "
+    notes = [f"{comparison.tests}; a significant change within ±{comparison.noise:.0%} "
              "(the noise bound, max_slowdown) is within noise"]  # fmt: skip
+    if comparison.mixed:
+        notes.append("measured one way interleaved, the other not (not comparable): "
+                     + ", ".join(comparison.mixed))  # fmt: skip
     if comparison.only_old:
         notes.append("only in the old result: " + ", ".join(comparison.only_old))
     if comparison.only_new:

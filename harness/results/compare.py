@@ -4,7 +4,8 @@ No printing here: `render` shows the changes as a rich table or markdown. Two re
 on the (file, engine) pairs both measured, when a file of one name is the same file (SHA-256)
 in both; the pairs only one of them has are listed. A change that is significant but smaller
 than the noise bound (the machine's run-to-run spread, `max_slowdown` of the gate) is "within
-noise", neither faster nor slower.
+noise", neither faster nor slower. Two benchmarks of one interleaved job (`run --interleave`)
+are tested pass-round by round (the paired test); others by Welch's test.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ class Change:
     engine: str
     old: Row
     new: Row
-    significant: bool  # Welch's two-sample t-test at 95% (harness.results.stats)
+    significant: bool  # Welch's two-sample t-test at 95% (harness.results.stats), or paired
     t_score: float
     noise: float = NOISE  # a change smaller than this is within the machine's noise
+    test: str = "Welch"  # "paired": both of one interleaved job; "count", "none" (one value)
 
     @property
     def change(self) -> float:
@@ -62,6 +64,23 @@ class Comparison:
     only_new: list[str]
     noise: float
 
+    @property
+    def tests(self) -> str:
+        """The significance tests the changes used, said as a sentence's start."""
+        said = {"Welch": "Welch's t-test at 95%",
+                "paired": "a paired t-test at 95% (values of one interleaved job, round by round)",
+                "count": "counts (exact)", "none": "no test (one value)"}  # fmt: skip
+        used = dict.fromkeys(c.test for c in self.changes) or {"Welch": None}
+        return "; ".join(said[t] for t in used)
+
+    @property
+    def mixed(self) -> list[str]:
+        """The pairs of which one was measured interleaved and the other not: a pass taken in
+        turn with other processes' runs slower than one after its own, so their change is not
+        the engines' alone."""
+        return [f"{c.file} / {c.engine}" for c in self.changes
+                if bool(c.old.interleaved) != bool(c.new.interleaved)]  # fmt: skip
+
 
 def compare(old: Result, new: Result, noise: float = NOISE) -> Comparison:
     """Per (file, engine) that both results measured, its change from the old one. Refused
@@ -83,15 +102,27 @@ def compare(old: Result, new: Result, noise: float = NOISE) -> Comparison:
         if old_sha != new_sha or before.events != row.events:
             raise InputError(f"{old.path} and {new.path}: {row.file} is not the same file in both "
                              "(SHA-256 or event count differ)")  # fmt: skip
+        test = "Welch"
         if row.measure == "instructions":  # a count is exact: any change beyond the bound
             significant, t_score = abs(row.mean_s / before.mean_s - 1) > COUNT_NOISE, 0.0
+            test = "count"
+        elif _paired(before, row):
+            significant, t_score = stats.paired(before.values_s, row.values_s)
+            test = "paired"
         elif len(before.values_s) > 1 and len(row.values_s) > 1:
             significant, t_score = stats.significant(before.values_s, row.values_s)
         else:
             significant, t_score = False, 0.0  # one value each: no test is possible
+            test = "none"
         changes.append(Change(row.file, row.engine, before, row, bool(significant), t_score,
-                              noise))  # fmt: skip
+                              noise, test))  # fmt: skip
     return Comparison(changes, _names(old_keys - new_keys), _names(new_keys - old_keys), noise)
+
+
+def _paired(old: Row, new: Row) -> bool:
+    """Whether the two were measured in one interleaved job, value for value."""
+    return bool(old.interleaved) and old.interleaved == new.interleaved and len(
+        old.values_s) == len(new.values_s) > 1  # fmt: skip
 
 
 def _names(keys: set[tuple[str, str]]) -> list[str]:

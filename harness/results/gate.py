@@ -17,7 +17,9 @@ instructions`), a number for every engine or a table per engine. A count is exac
 increase beyond it fails: no significance test. An unknown key or a value of the
 wrong type is an `InputError` naming it (exit 2); a threshold for an engine the result did not
 measure fails; a gate that checked nothing is an error, never a pass. A spread above `max_rsd`
-is a warning row: it does not fail the gate, but says which figures not to trust.
+is a warning row: it does not fail the gate, but says which figures not to trust. Two results of
+one interleaved job (`run --commits BASE,HEAD --interleave`) are tested pair by pair (the
+verdict says `paired`); a baseline measured one way and a result the other is a warning row.
 """
 
 from __future__ import annotations
@@ -141,11 +143,17 @@ def _against_baseline(result: Result, baseline: Result, thresholds: dict,
         else:
             slower = -change.change
             failed = change.significant and slower > limit
-            checks.append(Check(rule, subject, against, f"{change.change:+.1%} ({change.verdict})",
+            test = f"{change.test} t {change.t_score:.1f}"
+            measured = f"{change.change:+.1%} ({change.verdict}; {test})"
+            checks.append(Check(rule, subject, against, measured,
                                 not failed, f"{limit - slower:+.1%}"))  # fmt: skip
     for subject in comparison.only_new:
         checks.append(Check(rule, subject, f"vs {baseline.path.name}", "not in the baseline",
                             True, warning=True))  # fmt: skip
+    for subject in comparison.mixed:  # a pass taken in turn runs slower: said, not hidden
+        checks.append(Check(rule, subject, f"vs {baseline.path.name}", "one of the two measured "
+                            "interleaved, the other not: measure both the same way", True,
+                            warning=True))  # fmt: skip
     return checks
 
 

@@ -59,6 +59,7 @@ class Row:
     commit_time: int | None = None
     preset: str | None = None
     sha256: str | None = None  # of the data file
+    interleaved: str | None = None  # the interleaved job it was measured in (interleave.py)
 
     @property
     def events_per_s(self) -> float:
@@ -151,6 +152,7 @@ def load_result(path: Path) -> Result:
             commit=meta.get("mbobench_engine_commit"),
             commit_time=meta.get("mbobench_engine_commit_time"),
             preset=meta.get("mbobench_preset"), sha256=meta.get("mbobench_sha256"),
+            interleaved=run_value(bench, "mbobench_interleaved"),
         ))  # fmt: skip
     for row in rows:  # the reference measured on the same file, on the same machine
         base = next((r for r in rows if r.file == row.file and r.engine == row.reference

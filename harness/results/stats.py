@@ -1,4 +1,5 @@
 """Welch's two-sample t-test at 95%: do two sets of timings differ by more than their spread?
+(And the paired test, for timings measured side by side.)
 
 Welch's test does not assume that both sets have the same variance (an engine's values on a
 loaded machine spread more than on a quiet one). The statistic is the difference of the means
@@ -6,6 +7,10 @@ over the square root of the sum of each set's variance of the mean; its degrees 
 Welch-Satterthwaite's. The two-sided 95% critical values of Student's t come from the standard
 table, interpolated linearly in 1/df between its rows (exact at the rows, and within 0.2%
 between them), so that no statistics library is needed.
+
+Timings measured interleaved (`harness.measure.interleave`: value i of each side in the same
+round) are paired: the test is then Student's one-sample t-test on the log of each round's
+ratio, whose spread is the rounds' own noise, not the machine's drift from round to round.
 """
 
 from __future__ import annotations
@@ -48,3 +53,16 @@ def significant(a: list[float], b: list[float]) -> tuple[bool, float]:
     """Whether the means of `a` and `b` differ at 95% by Welch's test, and its t statistic."""
     t, df = welch(a, b)
     return abs(t) > critical_t(df), t
+
+
+def paired(a: list[float], b: list[float]) -> tuple[bool, float]:
+    """Whether b differs from a at 95%, value by value (as many of each, >= 2, in the same
+    order): the t statistic of the mean log ratio log(b_i / a_i)."""
+    logs = [math.log(y / x) for x, y in zip(a, b, strict=True)]
+    mean = fmean(logs)
+    spread = math.sqrt(variance(logs) / len(logs))
+    if spread == 0:
+        t = 0.0 if mean == 0 else math.copysign(math.inf, mean)
+    else:
+        t = mean / spread
+    return abs(t) > critical_t(len(logs) - 1), t

@@ -1,6 +1,7 @@
-"""A user's backtester in a git repository of its own, for the history tests: a Python package
-(`toybt`, an engine that subclasses the compiled one) over a few commits, one of which makes it
-do extra work for every event: a real regression, of known size, at a known commit."""
+"""A user's backtester in a git repository of its own, for the history tests and the trust
+experiment's side-by-side pairs: a Python package (`toybt`, an engine that subclasses the
+compiled one) over a few commits, one of which makes it do extra work for every event: a real
+regression, of known size, at a known commit. The commits before it hold the same code."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ class ToyEngine(CompiledEngine):
     def run(self, chunks, strict=False):
         results = super().run(chunks, strict)
         if STEPS:
-            self.sink ^= extra(results.events * STEPS)
+            self.sink ^= extra(round(results.events * STEPS))
         return results
 '''
 
@@ -58,7 +59,7 @@ MESSAGES = ["first version", "a comment", "tidy up", "document it", "rename a va
             "split a function", "fix a typo", "a test"]  # fmt: skip
 
 
-def make(root: Path, count: int = 4, regression: int = 2, steps: int = STEPS) -> list[str]:
+def make(root: Path, count: int = 4, regression: int = 2, steps: float = STEPS) -> list[str]:
     """The repository at `root` with `count` commits, the one at index `regression` ("add a
     feature") the first slower one, by `steps` more an event; their 12-digit names, oldest
     first."""
@@ -77,7 +78,7 @@ def make(root: Path, count: int = 4, regression: int = 2, steps: int = STEPS) ->
     names = []
     for n in range(count):
         message = "add a feature" if n == regression else MESSAGES[n % len(MESSAGES)]
-        extra = steps if n >= regression else 0
+        extra = repr(steps) if n >= regression else 0
         (root / "pyproject.toml").write_text(PYPROJECT.format(n=n))
         (root / "toybt" / "__init__.py").write_text(f'"""toybt: {message}."""\n')
         (root / "toybt" / "engine.py").write_text(ENGINE_SOURCE.format(steps=extra))
