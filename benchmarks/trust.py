@@ -130,6 +130,7 @@ def main() -> int:
     parser.add_argument("--limits", default="0.06,0.01", help="the gate's limits to apply")
     parser.add_argument("--noise-engines", default="baseline,direct,batch,preallocated,lockless,"
                         "compiled")  # fmt: skip
+    parser.add_argument("--processes", type=int, help="pyperf processes a run (default: preset)")
     parser.add_argument("--interleave", action="store_true",
                         help="a pair: one side-by-side job of commits A, A2 and B")  # fmt: skip
     args = parser.parse_args()
@@ -143,6 +144,8 @@ def main() -> int:
     preset = [] if args.preset == "default" else [f"--{args.preset}"]
     if args.measure == "instructions":
         preset = ["--measure", "instructions"]
+    if args.processes:
+        preset += ["--processes", str(args.processes)]
     tmp = Path(tempfile.mkdtemp(prefix="mbobench-trust-"))
     rule = "max_slowdown" if args.measure == "time" else "max_instructions_increase"
     limits = [float(x) for x in args.limits.split(",")]
@@ -202,6 +205,7 @@ def main() -> int:
     report = {
         "file": str(args.file), "measure": args.measure, "preset": args.preset,
         "slowdowns": slowdowns, "pairs": args.pairs, "rule": rule, "interleave": args.interleave,
+        "processes": args.processes,
         "by_limit": {str(k): v for k, v in table.items()},
         "measured_slowdowns": {str(k): v for k, v in changes.items()},
         "same_code_differences": repeats,

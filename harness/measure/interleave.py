@@ -35,6 +35,8 @@ from pathlib import Path
 
 from harness.errors import InputError
 
+ERROR_PREFIX = "mbobench-error: "  # the workers' (and the servers') line for a user's mistake
+SLOW_VALUES = 1  # values a process of a side whose pass takes a second or more, as the worker's
 MIN_VALUE_S = 0.1  # pyperf's --min-time: a value is at least this long
 # Values a process (half of it with --fast), unless --values: the paired test's rounds. On a busy
 # 2-core VM a pass's time spreads 16% (rsd) and a value of 8 passes' ratio to its pair 7%: 30
@@ -77,10 +79,11 @@ class _Server:
         except json.JSONDecodeError:
             self.proc.wait()
             self.stderr.seek(0)
-            from harness.measure.runner import _worker_error
-
-            said = self.stderr.read().decode(errors="replace")
-            raise InputError(_worker_error(said, f"{self.label}: the pass server failed")) from None
+            said = self.stderr.read().decode(errors="replace").strip().splitlines()
+            errors = [line.split(ERROR_PREFIX, 1)[1] for line in said if ERROR_PREFIX in line]
+            last = (said or ["no output"])[-1]
+            raise InputError(errors[-1] if errors else f"{self.label}: the pass server failed "
+                             f"({last})") from None  # fmt: skip
 
     def passes(self, count: int) -> dict:
         self.proc.stdin.write(f"{count}\n")
@@ -107,8 +110,6 @@ def measure(path: Path, sides: list[Side], labels: dict[str, str], settings,
     side's benchmark; `on_start("process i/n")` is called as each process starts, and what it
     returns when it is done."""
     import pyperf
-
-    from harness.measure.runner import SLOW_VALUES
 
     processes, values = settings.counts()
     if settings.values is None:
