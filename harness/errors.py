@@ -9,3 +9,16 @@ class InputError(Exception):
 
 class ToolMissing(Exception):
     """A tool mbobench runs (py-spy, scalene) is missing or may not run here: exit 3."""
+
+
+ERROR_PREFIX = "mbobench-error: "  # how a worker or a pass server reports a user's mistake
+
+
+def reported(stderr: str, fallback: str) -> str:
+    """The mistake a program of ours reported on `stderr` (its last ERROR_PREFIX line), else
+    `fallback` with the program's last line."""
+    for line in reversed(stderr.splitlines()):
+        if ERROR_PREFIX in line:
+            return line.split(ERROR_PREFIX, 1)[1]
+    tail = stderr.strip().splitlines()[-1:] or ["no output"]
+    return f"{fallback} ({tail[0]})"

@@ -33,10 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import InputError
+from harness.errors import InputError, reported
+from harness.measure.prefix import SLOW_VALUES
 
-ERROR_PREFIX = "mbobench-error: "  # the workers' (and the servers') line for a user's mistake
-SLOW_VALUES = 1  # values a process of a side whose pass takes a second or more, as the worker's
 MIN_VALUE_S = 0.1  # pyperf's --min-time: a value is at least this long
 # Values a process (half of it with --fast), unless --values: the paired test's rounds. On a busy
 # 2-core VM a pass's time spreads 16% (rsd) and a value of 8 passes' ratio to its pair 7%: 30
@@ -79,11 +78,8 @@ class _Server:
         except json.JSONDecodeError:
             self.proc.wait()
             self.stderr.seek(0)
-            said = self.stderr.read().decode(errors="replace").strip().splitlines()
-            errors = [line.split(ERROR_PREFIX, 1)[1] for line in said if ERROR_PREFIX in line]
-            last = (said or ["no output"])[-1]
-            raise InputError(errors[-1] if errors else f"{self.label}: the pass server failed "
-                             f"({last})") from None  # fmt: skip
+            said = self.stderr.read().decode(errors="replace")
+            raise InputError(reported(said, f"{self.label}: the pass server failed")) from None
 
     def passes(self, count: int) -> dict:
         self.proc.stdin.write(f"{count}\n")

@@ -44,9 +44,8 @@ def serve(job, metadata: dict, slow: bool, describe, lines=sys.stdin, out=sys.st
 def main() -> None:
     from engines import EngineNotFound
     from engines.book import UnknownOrder
-    from harness.errors import InputError
+    from harness.errors import ERROR_PREFIX, InputError
     from harness.measure import worker
-    from harness.measure.runner import ERROR_PREFIX
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", required=True, help="engine name, module:Class, or ceiling")

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 PREFIX_RECORDS = 4_096  # the warm-up of a slow engine, and what a pass's time is judged by
+SLOW_VALUES = 1  # values a process of an engine whose pass takes a second or more (worker.py)
 
 
 def pass_estimate(run, path: Path, chunk_records: int, records: int, tries: int = 1) -> float:

@@ -23,16 +23,15 @@ from pathlib import Path
 
 from harness.atomicfile import replaced
 from harness.dbn.reader import DEFAULT_CHUNK_RECORDS, Reader
-from harness.errors import InputError
+from harness.errors import InputError, reported
 from harness.measure import processes, rust
 from harness.measure.instructions import COUNT_RECORDS
+from harness.measure.prefix import SLOW_VALUES
 from harness.results.resultfile import BASELINE, CEILING, events_of, run_value
 
 DEFAULT_PROCESSES = 3  # mbobench's default preset; pyperf's --fast / --rigorous still apply
 DEFAULT_VALUES = 3
-SLOW_VALUES = 1  # values a process of an engine whose pass takes a second or more (worker.py)
 UNCALIBRATED_PASS_S = 0.3  # a pass this long: 1 loop a value, no calibration (3x pyperf's 0.1 s)
-ERROR_PREFIX = "mbobench-error: "  # how a worker reports a user's mistake to the parent
 # pyperf gives its workers a minimal environment: these variables pass through.
 INHERITED = ("PYTHONPATH", "PYTHONSAFEPATH", "MBOBENCH_BATCH", "MBOBENCH_CACHE",
              "MBOBENCH_SLOWDOWN", "MBOBENCH_SLOWDOWN_STEPS", "MBOBENCH_READ_AHEAD",
@@ -293,7 +292,7 @@ def _measure(path: Path, engine: str, label: str, part: Path, settings: Settings
         cmd += ["--loops", str(loops)]
     proc = processes.run(cmd, env=worker_env())
     if proc.returncode != 0:
-        raise InputError(_worker_error(proc.stderr, f"{label}: the benchmark failed"))
+        raise InputError(reported(proc.stderr, f"{label}: the benchmark failed"))
     return pyperf.Benchmark.load(str(part))
 
 
@@ -359,14 +358,6 @@ def reset_peak_rss() -> None:
 def peak_rss() -> int | None:
     """This process's RSS high-water mark since the last reset, in bytes (VmHWM)."""
     return processes.high_water() or None
-
-
-def _worker_error(stderr: str, fallback: str) -> str:
-    for line in reversed(stderr.splitlines()):
-        if ERROR_PREFIX in line:
-            return line.split(ERROR_PREFIX, 1)[1]
-    tail = stderr.strip().splitlines()[-1:] or ["no output"]
-    return f"{fallback} ({tail[0]})"
 
 
 def worker_env() -> dict:

@@ -115,8 +115,7 @@ def main() -> None:
     if args.worker:  # only workers load the engine and read the file
         from engines import EngineNotFound
         from engines.book import UnknownOrder
-        from harness.errors import InputError
-        from harness.measure.runner import ERROR_PREFIX
+        from harness.errors import ERROR_PREFIX, InputError
 
         def fail(exc: Exception):  # a user's mistake: one line for the parent, exit 2
             said = locate_unknown(Path(args.input), exc) if isinstance(exc, UnknownOrder) else exc
