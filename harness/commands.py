@@ -22,7 +22,7 @@ def cmd_run(args: argparse.Namespace, config: dict | None = None) -> int:
     from rich.console import Console
 
     from harness.measure.config import load_config
-    from harness.measure.runner import Settings, run_suite, write_suite
+    from harness.measure.runner import run_suite, write_suite
     from harness.render.progress import progress_bar
     from harness.render.table import run_table
     from harness.results.resultfile import load_result
@@ -34,14 +34,7 @@ def cmd_run(args: argparse.Namespace, config: dict | None = None) -> int:
     _importable_here()
     files = suite_files(args, config, err)
     preset = preset_of(args, config)
-    settings = Settings(preset=preset, processes=args.processes or config["processes"] or None,
-                        values=args.values or config["values"] or None, loops=args.loops,
-                        strict=args.strict, chunk_records=config["chunk_records"],
-                        reference=args.reference or config["reference"] or None,
-                        commit=args.commit, switches=getattr(args, "switches", {}),
-                        measure=getattr(args, "measure", None) or config["measure"],
-                        count_records=config["count_records"],
-                        interleave=getattr(args, "interleave", False))  # fmt: skip
+    settings = settings_of(args, config, preset)
     out = args.output or Path("reports") / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"
     if out.exists() and not args.force:
         raise InputError(f"{out}: already exists (use --force to replace it)")
@@ -66,6 +59,20 @@ def cmd_run(args: argparse.Namespace, config: dict | None = None) -> int:
     if failures:  # (counting instructions: the others were counted)
         raise InputError("; ".join(failures))
     return wrong_digests(result)
+
+
+def settings_of(args: argparse.Namespace, config: dict, preset: str):
+    """The runner's settings from `run`'s options, the config filling what they leave out."""
+    from harness.measure.runner import Settings
+
+    return Settings(preset=preset, processes=args.processes or config["processes"] or None,
+                    values=args.values or config["values"] or None, loops=args.loops,
+                    strict=args.strict, chunk_records=config["chunk_records"],
+                    reference=getattr(args, "reference", None) or config["reference"] or None,
+                    commit=getattr(args, "commit", None), switches=getattr(args, "switches", {}),
+                    measure=getattr(args, "measure", None) or config["measure"],
+                    count_records=config["count_records"],
+                    interleave=getattr(args, "interleave", False))  # fmt: skip
 
 
 def name_machine(config: dict) -> None:

@@ -11,6 +11,7 @@ from harness.commands import (
     console_out,
     name_machine,
     preset_of,
+    settings_of,
     suite_files,
     thresholds_of,
     wrong_digests,
@@ -62,7 +63,7 @@ def _side_by_side(args: argparse.Namespace, config: dict, err) -> int:
     a result per commit (`-o` with `{commit}`, and the store), and the last against the first."""
     from harness.history.commits import resolve, scratch, subject
     from harness.history.sidebyside import measure_side_by_side
-    from harness.measure.runner import Settings, write_suite
+    from harness.measure.runner import write_suite
     from harness.render.table import compare_table
     from harness.results.compare import compare
 
@@ -80,11 +81,7 @@ def _side_by_side(args: argparse.Namespace, config: dict, err) -> int:
     suite = _suite(args, config)
     if suite.measure != "time":
         raise InputError("--interleave is for wall time: an instruction count does not drift")
-    settings = Settings(preset=suite.preset, loops=args.loops,
-                        processes=args.processes or config["processes"] or None,
-                        values=args.values or config["values"] or None,
-                        strict=args.strict, chunk_records=config["chunk_records"],
-                        interleave=True)  # fmt: skip
+    settings = settings_of(args, config, suite.preset)
     paths = {commit: Path(out.replace("{commit}", commit)) for commit in commits} if out else {}
     for path in paths.values():
         if path.exists() and not args.force:
