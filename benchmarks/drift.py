@@ -2,7 +2,7 @@
 
 `trust.py` compares whole runs made one after the other, as a CI job compares a result with an
 older one. This measures the same pairs (A against A, and A against 10% more work: the slowed
-engine of `benchmarks/slowed.py`, its steps calibrated as trust.py calibrates them) in one
+engine of `benchmarks/slowed.py`, its extra pass calibrated as trust.py calibrates it) in one
 process, over the same minutes, two ways:
 
 - interleaved: a pass of A, a pass of A', a pass of B, in turn (in an order drawn anew each
@@ -39,19 +39,21 @@ def main() -> int:
     parser.add_argument("--limit", type=float, default=0.06, help="the gate's max_slowdown")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from benchmarks.trust import calibrated_steps
+    from benchmarks.trust import calibrated_records
 
     if args.file is None:
         from harness.datasets.default import default_file
 
         args.file, _ = default_file()
-    steps = calibrated_steps(args.file, args.slowdown)
-    os.environ["MBOBENCH_SLOWDOWN_STEPS"] = "0"  # A: none; B is given its steps below
+    records = calibrated_records(args.file, args.slowdown)
     from benchmarks.slowed import SlowedEngine
     from harness.dbn.reader import Reader
 
-    plain, slowed = SlowedEngine(), SlowedEngine()
-    slowed.steps_per_event = steps
+    os.environ["MBOBENCH_SLOWDOWN"] = "0"  # A: no extra work
+    plain = SlowedEngine()
+    os.environ["MBOBENCH_SLOWDOWN"] = str(args.slowdown)  # B: a pass over the file's head
+    os.environ["MBOBENCH_SLOWDOWN_RECORDS"] = str(records)
+    slowed = SlowedEngine()
 
     def seconds(engine) -> float:  # one whole pass: open, read, decode, process
         start = time.perf_counter()
@@ -73,7 +75,7 @@ def main() -> int:
         changes["blocks"].append((a2 / a - 1, b / a - 1))
         print(f"pair {pair}", file=sys.stderr)
     report = {"file": str(args.file), "pairs": args.pairs, "passes": n, "limit": args.limit,
-              "slowdown": args.slowdown, "steps_per_event": steps, "changes": changes}  # fmt: skip
+              "slowdown": args.slowdown, "head_records": records, "changes": changes}  # fmt: skip
     for way, pairs in changes.items():
         same, more = [x for x, _ in pairs], [y for _, y in pairs]
         report[way] = {"aa_false_alarms": sum(x > args.limit for x in same),

@@ -23,14 +23,18 @@ build-backend = "setuptools.build_meta"
 packages = ["toybt"]
 """
 
-ENGINE_SOURCE = '''"""The toy backtester: the compiled engine, and `STEPS` more steps an event."""
+ENGINE_SOURCE = '''"""The toy backtester: the compiled engine, and `STEPS` more steps an event, or a
+second pass over the file's first `HEAD` records (in an engine of its own) after each pass."""
 
 import numba
 import numpy as np
 
 from engines.compiled import CompiledEngine
+from harness.datasets.heads import head_of
+from harness.dbn.reader import Reader
 
 STEPS = {steps}
+HEAD = {head}
 
 
 @numba.njit(cache=True)
@@ -45,11 +49,14 @@ class ToyEngine(CompiledEngine):
     def __init__(self):
         super().__init__()
         self.sink = np.uint64(0)
+        self.extra = CompiledEngine()
 
     def run(self, chunks, strict=False):
         results = super().run(chunks, strict)
         if STEPS:
             self.sink ^= extra(round(results.events * STEPS))
+        if HEAD and isinstance(chunks, Reader):
+            self.extra.run(Reader(head_of(chunks.path, HEAD), chunks.chunk_records), strict)
         return results
 '''
 
@@ -59,10 +66,11 @@ MESSAGES = ["first version", "a comment", "tidy up", "document it", "rename a va
             "split a function", "fix a typo", "a test"]  # fmt: skip
 
 
-def make(root: Path, count: int = 4, regression: int = 2, steps: float = STEPS) -> list[str]:
+def make(root: Path, count: int = 4, regression: int = 2, steps: float = STEPS,
+         head: int = 0) -> list[str]:  # fmt: skip
     """The repository at `root` with `count` commits, the one at index `regression` ("add a
-    feature") the first slower one, by `steps` more an event; their 12-digit names, oldest
-    first."""
+    feature") the first slower one, by `steps` more an event, or by a pass over the file's first
+    `head` records (`steps` 0); their 12-digit names, oldest first."""
     root.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")  # fmt: skip
@@ -78,10 +86,11 @@ def make(root: Path, count: int = 4, regression: int = 2, steps: float = STEPS) 
     names = []
     for n in range(count):
         message = "add a feature" if n == regression else MESSAGES[n % len(MESSAGES)]
-        extra = repr(steps) if n >= regression else 0
+        slower = n >= regression
         (root / "pyproject.toml").write_text(PYPROJECT.format(n=n))
         (root / "toybt" / "__init__.py").write_text(f'"""toybt: {message}."""\n')
-        (root / "toybt" / "engine.py").write_text(ENGINE_SOURCE.format(steps=extra))
+        source = ENGINE_SOURCE.format(steps=repr(steps) if slower else 0, head=head * slower)
+        (root / "toybt" / "engine.py").write_text(source)
         git("add", "-A")
         git("commit", "-q", "-m", message, when=1_700_000_000 + 60 * n)
         names.append(git("rev-parse", "--short=12", "HEAD"))

@@ -44,16 +44,14 @@ def mbobench(*args: str, env: dict | None = None) -> subprocess.CompletedProcess
                           capture_output=True, text=True, env=env)  # fmt: skip
 
 
-STEPS: dict[str, str] = {}  # counting: the slowed engine's extra steps per event, by slowdown
+# The slowed engine's extra work, by slowdown: its environment (records of the file's head by
+# time, steps per event by count).
+EXTRA: dict[str, dict[str, str]] = {}
 
 
 def run(path: Path, out: Path, engines: list[str], preset: list[str], slowdown: str) -> float:
     """One suite run; its wall time in seconds."""
-    env = dict(os.environ)
-    if slowdown in STEPS:  # counting: the steps per event, not a fraction of time
-        env["MBOBENCH_SLOWDOWN_STEPS"] = STEPS[slowdown]
-    else:
-        env["MBOBENCH_SLOWDOWN"] = slowdown
+    env = {**os.environ, "MBOBENCH_SLOWDOWN": slowdown, **EXTRA.get(slowdown, {})}
     args = ["run", str(path), "-q", "-o", str(out), "--force", "--no-store", *preset]
     for engine in engines:
         args += ["--engine", engine]
@@ -68,34 +66,36 @@ CALIBRATE = """
 import statistics, sys
 from benchmarks.slowed import SlowedEngine
 from harness.dbn.reader import Reader
-steps = []
+records = []
 for _ in range(5):
     engine = SlowedEngine()
     engine.run(Reader(sys.argv[1]))  # its first pass over the file calibrates
-    steps.append(engine.steps_per_event)
-print(statistics.median(steps))
+    records.append(engine.head_records)
+print(round(statistics.median(records)))
 """
 
 
-def calibrated_steps(path: Path, slowdown: float) -> float:
-    """Steps per event that cost `slowdown` of the slowed engine's time, measured once here."""
+def calibrated_records(path: Path, slowdown: float) -> int:
+    """Records of the file's head whose extra pass costs `slowdown` of the slowed engine's time,
+    measured once here."""
     env = dict(os.environ, MBOBENCH_SLOWDOWN=str(slowdown), PYTHONPATH=str(ROOT))
     env.pop("MBOBENCH_SLOWDOWN_STEPS", None)
+    env.pop("MBOBENCH_SLOWDOWN_RECORDS", None)
     proc = subprocess.run([sys.executable, "-c", CALIBRATE, str(path)], cwd=ROOT, env=env,
                           capture_output=True, text=True)  # fmt: skip
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
-    return float(proc.stdout.split()[-1])
+    return int(proc.stdout.split()[-1])
 
 
-def side_by_side(path: Path, tmp: Path, preset: list[str], steps: float, pairs: int):
+def side_by_side(path: Path, tmp: Path, preset: list[str], head: int, pairs: int):
     """The pairs as side-by-side jobs on a toy repository: [(A, A2, B) result files] a pair, and
     each job's wall time."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import toyrepo
 
     repo = tmp / "repo"
-    commits = toyrepo.make(repo, count=3, regression=2, steps=steps)
+    commits = toyrepo.make(repo, count=3, regression=2, steps=0, head=head)
     config = tmp / "run.toml"
     config.write_text(f"[tool.mbobench]\nrepository = {str(repo)!r}\n")
     jobs, walls = [], []
@@ -156,27 +156,28 @@ def main() -> int:
         configs[limit].write_text(f"[tool.mbobench.thresholds]\n{rule} = {limit}\n")
     if args.measure == "time":
         for slowdown in slowdowns:
-            STEPS[str(slowdown)] = repr(calibrated_steps(args.file, slowdown))
-            print(f"{slowdown:.0%} extra work: {float(STEPS[str(slowdown)]):.2f} steps an event",
+            records = calibrated_records(args.file, slowdown)
+            EXTRA[str(slowdown)] = {"MBOBENCH_SLOWDOWN_RECORDS": str(records)}
+            print(f"{slowdown:.0%} extra work: a pass over the first {records:,} records",
                   file=sys.stderr)  # fmt: skip
     if args.measure == "instructions":
         # Extra work of exactly `slowdown` of the engine's own instructions: a step's count per
         # event from a run with 10 steps an event against one with none.
         base, ten = tmp / "steps-0.json", tmp / "steps-10.json"
-        STEPS["0"], STEPS["ten"] = "0", "10"
+        EXTRA["ten"] = {"MBOBENCH_SLOWDOWN": "0", "MBOBENCH_SLOWDOWN_STEPS": "10"}
         run(args.file, base, [SLOWED], preset, "0")
         run(args.file, ten, [SLOWED], preset, "ten")
         own = load_result(base).rows[1].instructions_per_event
         per_step = (load_result(ten).rows[1].instructions_per_event - own) / 10
         for slowdown in slowdowns:
-            STEPS[str(slowdown)] = repr(slowdown * own / per_step)
+            EXTRA[str(slowdown)] = {"MBOBENCH_SLOWDOWN_STEPS": repr(slowdown * own / per_step)}
         print(f"{own:,.1f} instructions an event, {per_step:.2f} a step", file=sys.stderr)
     pairs = range(args.pairs)
     if args.interleave:  # A2 and B against A, of one job each pair
         if args.measure != "time" or len(slowdowns) != 1:
             raise SystemExit("--interleave: wall time, and one --slowdown")
-        jobs, walls = side_by_side(args.file, tmp, preset, float(STEPS[str(slowdowns[0])]),
-                                   args.pairs)  # fmt: skip
+        head = int(EXTRA[str(slowdowns[0])]["MBOBENCH_SLOWDOWN_RECORDS"])
+        jobs, walls = side_by_side(args.file, tmp, preset, head, args.pairs)
         repeated = [(a2, a) for a, a2, _ in jobs]
         slowed = {slowdowns[0]: [(b, a) for a, _, b in jobs]}
     else:  # whole runs one after the other: A, B, then the next pair's A
@@ -211,7 +212,7 @@ def main() -> int:
         "same_code_differences": repeats,
         "wall_seconds_one_engine_run" if not args.interleave else "wall_seconds_one_job":
             sum(walls) / len(walls),
-        "steps_per_event": {k: float(v) for k, v in STEPS.items()},
+        "extra_work": EXTRA,
     }  # fmt: skip
     if args.measure == "time":
         suite = tmp / "suite.json"

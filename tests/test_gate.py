@@ -321,3 +321,32 @@ def test_a_slow_engine_warms_up_on_a_prefix_and_its_digest_is_its_timed_passes(t
     whole = load_engine("baseline").run(Reader(path))  # every engine's digest is the same
     assert [meta["mbobench_events"] for meta in timed] == [whole.events] * 2
     assert {meta["mbobench_digest"] for meta in timed} == {whole.digest}
+
+
+def test_the_slowed_engine_computes_the_same_and_passes_over_the_files_head(tmp_path, monkeypatch):
+    """The injected regression of the trust experiment: the compiled engine's results, and a
+    second pass over the file's first records, read from a copy of them in the cache; calibrated
+    in its first pass when no size is given."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.slowed import SlowedEngine
+    from engines.compiled import CompiledEngine
+    from harness.dbn.reader import Reader
+
+    path = tmp_path / "g.dbn.zst"
+    assert mbobench("data", "synth", "--events", "6000", "--seed", "3", "-o", path).returncode == 0
+    monkeypatch.setenv("MBOBENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("MBOBENCH_SLOWDOWN", "0.10")
+    expected = CompiledEngine().run(Reader(path))
+    for given in ("1000", None):
+        if given:
+            monkeypatch.setenv("MBOBENCH_SLOWDOWN_RECORDS", given)
+        else:
+            monkeypatch.delenv("MBOBENCH_SLOWDOWN_RECORDS")
+        engine = SlowedEngine()
+        for _ in range(2):
+            results = engine.run(Reader(path))
+            assert (results.digest, results.events) == (expected.digest, expected.events)
+        assert engine.head.parent == tmp_path / "cache" / "heads"
+        records = sum(map(len, Reader(engine.head)))
+        assert records == engine.head_records and 0 < records < expected.events
+        assert records == 1000 or given is None

@@ -138,3 +138,19 @@ def test_pages_read_are_given_back(tmp_path, monkeypatch, suffix):
                 late[release] = mapped_kb(path)
         assert np.concatenate(read).tobytes() == records.tobytes()
     assert late[1 << 40] > path.stat().st_size // 2048 and late[64 << 10] < late[1 << 40] // 3
+
+
+@pytest.mark.parametrize("source", [".dbn", ".dbn.zst"])
+@pytest.mark.parametrize("suffix", [".dbn", ".dbn.zst"])
+def test_a_head_is_the_first_records_and_the_metadata_as_they_were(tmp_path, source, suffix):
+    from harness.dbn.writer import write_head
+
+    records = mbo_records(*[("A", "B", 100 + i, 5, i + 1, 0x82) for i in range(50)])
+    path = write_small_dbn(tmp_path / f"whole{source}", records)
+    head = write_head(path, 20, tmp_path / f"head{suffix}")
+    assert read_records(head).tobytes() == records[:20].tobytes()
+    assert Reader(head).metadata == Reader(path).metadata
+    assert len(decode_with_databento(head)) == 20
+    assert read_records(write_head(path, 99, tmp_path / f"all{suffix}")).tobytes() == (
+        records.tobytes()
+    )  # asked for more than it has: all of it

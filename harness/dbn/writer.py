@@ -65,3 +65,33 @@ def _write_body(out, header: bytes, chunks: Iterable[np.ndarray]) -> None:
         if chunk.dtype != MBO_DTYPE:
             raise TypeError(f"records must be of MBO_DTYPE, not {chunk.dtype}")
         out.write(np.ascontiguousarray(chunk).tobytes())
+
+
+def write_head(source: str | os.PathLike[str], records: int, path: str | os.PathLike[str]) -> Path:
+    """The first `records` records of the DBN file `source` (all of them if it has fewer), after
+    its prelude and metadata byte for byte, as the file `path`, zstd-compressed for `.zst`."""
+    import zstandard
+
+    from harness.dbn.reader import Reader
+
+    reader = Reader(source)
+    with Path(source).open("rb") as raw:
+        stream = zstandard.ZstdDecompressor().stream_reader(raw) if reader.compressed else raw
+        header = stream.read(reader.data_offset)
+
+    def first() -> Iterable[bytes]:
+        left = records
+        for chunk in reader.chunks():
+            if left <= 0:
+                break
+            yield chunk[:left].tobytes()
+            left -= len(chunk)
+
+    path = Path(path)
+    with replaced(path) as tmp, tmp.open("wb") as out:
+        sink = zstandard.ZstdCompressor(level=3).stream_writer(out, closefd=False)
+        with sink if path.name.endswith(".zst") else out as target:
+            target.write(header)
+            for body in first():
+                target.write(body)
+    return path
