@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import shared_file
@@ -47,6 +48,9 @@ def test_synth_then_run_writes_a_result(tmp_path):
     assert all(r.events >= 3000 and r.events_per_s > 0 for r in result.rows)
     meta = result.suite.get_benchmarks()[1].get_metadata()
     assert len(meta["mbobench_sha256"]) == 64 and meta["mbobench_engine"] == "baseline"
+    if Path("/proc/stat").exists():  # the host's share of the CPU time, the same for the file
+        assert {r.steal for r in result.rows} == {meta["mbobench_steal"]}
+        assert 0 <= meta["mbobench_steal"] <= 1
     # the ceiling, measured before the engines and again after them, is one benchmark
     ceiling, baseline = (bench.get_runs() for bench in result.suite.get_benchmarks()[:2])
     assert len(ceiling) == 2 * len(baseline)

@@ -350,3 +350,31 @@ def test_the_slowed_engine_computes_the_same_and_passes_over_the_files_head(tmp_
         records = sum(map(len, Reader(engine.head)))
         assert records == engine.head_records and 0 < records < expected.events
         assert records == 1000 or given is None
+
+
+def test_a_file_measured_while_the_host_stole_cpu_time_is_a_warning_row(results, tmp_path):
+    import pyperf
+
+    from harness.measure import steal
+    from harness.render.table import run_table
+    from harness.results.resultfile import load_result
+
+    suite = pyperf.BenchmarkSuite.load(str(results["a"]))
+    for bench in suite.get_benchmarks():
+        bench.update_metadata({"mbobench_steal": 0.2})
+    stolen = tmp_path / "stolen.json"
+    suite.dump(str(stolen))
+    proc = mbobench("check", stolen, "--baseline", results["a2"], cwd=tmp_path)  # the defaults
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    line = next(line for line in proc.stdout.splitlines() if "max_steal" in line)
+    assert "stolen.json" in line and "20.0% of the CPU time" in line and "warn" in line
+    assert "gate-a2.json" not in proc.stdout.split("max_steal")[-1].split("\n")[0]
+    calm = mbobench("check", stolen, "--baseline", results["a2"], "--config",
+                    config(tmp_path, "max_steal = 0.25\n"), cwd=tmp_path)  # fmt: skip
+    assert calm.returncode == 0 and "max_steal" not in calm.stdout
+    assert "the host took 20%" in str(run_table(load_result(stolen)).caption)
+    before = steal.cpu_ticks()
+    if before is None:
+        pytest.skip("no /proc/stat: steal is not measured here")
+    after = steal.cpu_ticks()
+    assert 0 <= steal.stolen(before, (after[0], after[1] + 1)) <= 1

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from harness.dbn.reader import Reader
 from harness.history.commits import Suite, environment, git, in_tree
-from harness.measure import interleave
+from harness.measure import interleave, steal
 from harness.measure.runner import (
     Settings,
     annotate,
@@ -67,12 +67,16 @@ def measure_side_by_side(repo: Path, commits: list[str], suite: Suite, settings:
                 def started(what: str, name: str = path.name):
                     return on_start(f"{name}: {len(sides)} benchmarks interleaved, {what}")
 
+            ticks = steal.cpu_ticks()
             found = interleave.measure(path, sides, labels, settings, started)
+            share = steal.stolen(ticks, steal.cpu_ticks())
             sha = sha256_of(path)
             for commit in commits:
                 at = Settings(preset=settings.preset, commit=commit, measure="time")
                 metadata = {"mbobench_sha256": sha, "mbobench_file": str(path),
                             **run_metadata(at, reference)}  # fmt: skip
+                if share is not None:  # the host's share of the CPU time while it was measured
+                    metadata["mbobench_steal"] = round(share, 4)
                 # Each commit's result has the job's ceiling (a copy: metadata is per result).
                 own = [copy.deepcopy(found[CEILING])]
                 own += [found[f"{commit}/{engine}"] for engine in suite.engines]

@@ -24,7 +24,7 @@ from pathlib import Path
 from harness.atomicfile import replaced
 from harness.dbn.reader import DEFAULT_CHUNK_RECORDS, Reader
 from harness.errors import InputError, reported
-from harness.measure import processes, rust
+from harness.measure import processes, rust, steal
 from harness.measure.instructions import COUNT_RECORDS
 from harness.measure.prefix import SLOW_VALUES
 from harness.results.resultfile import BASELINE, CEILING, events_of, run_value
@@ -121,6 +121,7 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
             measured = instructions.prefix(path, settings.count_records, Path(tmp)) if (
                 counting) else path  # fmt: skip
             part_benchmarks = []
+            ticks = steal.cpu_ticks()
             if settings.interleave:
                 part_benchmarks = _interleaved(path, engines, settings, on_start)
             # The ceiling is measured first and again last, as one benchmark: on a machine whose
@@ -158,6 +159,9 @@ def run_suite(files: list[Path], engines: list[str], settings: Settings,
                     part_benchmarks[0].add_runs(bench)
                 else:
                     part_benchmarks.append(bench)
+            share = steal.stolen(ticks, steal.cpu_ticks())
+            if share is not None and not counting:  # the host's share while the file was measured
+                file_metadata["mbobench_steal"] = round(share, 4)
             for bench in part_benchmarks:  # every run of every benchmark: the same run metadata
                 bench.update_metadata(file_metadata)
                 engine = bench.get_metadata()["mbobench_engine"]

@@ -7,6 +7,7 @@ takes mbobench's defaults, `DEFAULTS`:
     digest = true               # every engine computes the reference's digest (default: true)
     max_slowdown = 0.06         # with --baseline: slower by more, and significant (default 0.06)
     max_rsd = 0.10              # values more spread than this are flagged (default 0.10)
+    max_steal = 0.05            # the host's share of the CPU time flagged above (default 0.05)
     max_instructions_increase = 0.01   # counts, with --baseline (default 0.01; or per engine)
     min_events_per_s = { compiled = 5_000_000 }
     min_ratio_to_ceiling = { compiled = 0.5 }
@@ -17,7 +18,9 @@ instructions`), a number for every engine or a table per engine. A count is exac
 increase beyond it fails: no significance test. An unknown key or a value of the
 wrong type is an `InputError` naming it (exit 2); a threshold for an engine the result did not
 measure fails; a gate that checked nothing is an error, never a pass. A spread above `max_rsd`
-is a warning row: it does not fail the gate, but says which figures not to trust. Two results of
+is a warning row: it does not fail the gate, but says which figures not to trust; so is a file
+measured while the hypervisor took more than `max_steal` of the machine's CPU time (steal, in
+`harness.measure.steal`), in the result or the baseline. Two results of
 one interleaved job (`run --commits BASE,HEAD --interleave`) are tested pair by pair (the
 verdict says `paired`); a baseline measured one way and a result the other is a warning row.
 """
@@ -33,9 +36,9 @@ from harness.results.resultfile import CEILING, Result
 
 PER_ENGINE = ("min_events_per_s", "min_ratio_to_ceiling")
 KEYS = {"digest": bool, "max_slowdown": (int, float), "max_rsd": (int, float),
-        "max_instructions_increase": (int, float, dict)}  # fmt: skip
+        "max_steal": (int, float), "max_instructions_increase": (int, float, dict)}  # fmt: skip
 KEYS.update(dict.fromkeys(PER_ENGINE, dict))
-DEFAULTS = {"digest": True, "max_slowdown": 0.06, "max_rsd": 0.10,
+DEFAULTS = {"digest": True, "max_slowdown": 0.06, "max_rsd": 0.10, "max_steal": 0.05,
             "max_instructions_increase": 0.01}  # fmt: skip
 
 
@@ -113,6 +116,14 @@ def evaluate(result: Result, thresholds: dict, baseline: Result | None = None) -
                                     f"{value / limit - 1:+.1%}" if limit else ""))  # fmt: skip
     if baseline is not None:
         checks += _against_baseline(result, baseline, thresholds, counted)
+    most = float(thresholds.get("max_steal", DEFAULTS["max_steal"]))
+    for measured in [r for r in (result, baseline) if r and not counted]:
+        for file, share in {r.file: r.steal for r in measured.rows}.items():
+            if share is not None and share > most:
+                checks.append(Check("max_steal", f"{file} in {measured.path.name}",
+                                    f"{most:.0%}", f"{share:.1%} of the CPU time",
+                                    True, "the host's load moved these figures",
+                                    warning=True))  # fmt: skip
     limit = float(thresholds.get("max_rsd", DEFAULTS["max_rsd"]))
     for row in result.rows if not counted else []:
         if row.rsd > limit and row.digest_ok is not False:

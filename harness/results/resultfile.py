@@ -60,6 +60,7 @@ class Row:
     preset: str | None = None
     sha256: str | None = None  # of the data file
     interleaved: str | None = None  # the interleaved job it was measured in (interleave.py)
+    steal: float | None = None  # the host's share of the CPU time meanwhile (measure/steal.py)
 
     @property
     def events_per_s(self) -> float:
@@ -153,6 +154,7 @@ def load_result(path: Path) -> Result:
             commit_time=meta.get("mbobench_engine_commit_time"),
             preset=meta.get("mbobench_preset"), sha256=meta.get("mbobench_sha256"),
             interleaved=run_value(bench, "mbobench_interleaved"),
+            steal=meta.get("mbobench_steal"),
         ))  # fmt: skip
     for row in rows:  # the reference measured on the same file, on the same machine
         base = next((r for r in rows if r.file == row.file and r.engine == row.reference
