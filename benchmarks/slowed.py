@@ -44,6 +44,11 @@ def extra_work(steps: int) -> np.uint64:
     return acc
 
 
+def in_blocks(records: int, events: int) -> int:
+    """`records` to the nearest whole number of blocks, at least one and at most `events`."""
+    return max(BLOCK, min(events, round(records / BLOCK) * BLOCK))
+
+
 class SlowedEngine(CompiledEngine):
     name = "slowed"
 
@@ -78,9 +83,9 @@ class SlowedEngine(CompiledEngine):
         extra pass leaves the engine's own arrays out of the caches, which a pass over the
         prefix alone would not see). Whole blocks of `BLOCK` records: a few files serve every
         process."""
-        records = max(round(self.slowdown * events), 1)
+        records = round(self.slowdown * events)
         for _ in range(3):
-            records = max(BLOCK, min(events, round(records / BLOCK) * BLOCK))
+            records = in_blocks(records, events)
             head = Reader(head_of(reader.path, records), reader.chunk_records)
             plain, slowed = [], []
             for _ in range(15):
@@ -93,4 +98,4 @@ class SlowedEngine(CompiledEngine):
                 slowed.append(time.perf_counter() - start)
             measured = statistics.median(slowed) / statistics.median(plain) - 1
             records = round(records * self.slowdown / max(measured, 1e-3))
-        return max(BLOCK, min(events, round(records / BLOCK) * BLOCK))
+        return in_blocks(records, events)

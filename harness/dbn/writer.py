@@ -89,9 +89,12 @@ def write_head(source: str | os.PathLike[str], records: int, path: str | os.Path
 
     path = Path(path)
     with replaced(path) as tmp, tmp.open("wb") as out:
-        sink = zstandard.ZstdCompressor(level=3).stream_writer(out, closefd=False)
-        with sink if path.name.endswith(".zst") else out as target:
-            target.write(header)
-            for body in first():
-                target.write(body)
+        if path.name.endswith(".zst"):
+            with zstandard.ZstdCompressor(level=3).stream_writer(out, closefd=False) as target:
+                target.write(header)
+                for body in first():  # its writer has no writelines
+                    target.write(body)
+        else:
+            out.write(header)
+            out.writelines(first())
     return path

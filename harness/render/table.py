@@ -64,12 +64,11 @@ def run_table(result: Result) -> Table:
     if spread:
         notes.append(f"! values spread over {DEFAULTS['max_rsd']:.0%} (rsd): not to be trusted "
                      f"({', '.join(dict.fromkeys(spread))})")  # fmt: skip
-    stolen = {row.file: row.steal for row in result.rows if row.steal is not None}
-    for file, share in stolen.items() if not counted else ():
-        if share <= DEFAULTS["max_steal"]:
-            continue
-        notes.append(f"the host took {share:.0%} of this machine's CPU time (steal) while {file} "
-                     "was measured: its figures move with the host's load")  # fmt: skip
+    stolen = {row.file: row.steal for row in result.rows if not counted and row.steal is not None}
+    for file, share in stolen.items():
+        if share > DEFAULTS["max_steal"]:
+            notes.append(f"the host took {share:.0%} of this machine's CPU time (steal) while "
+                         f"{file} was measured: its figures move with the host's load")  # fmt: skip
     if counted:
         meta = result.suite.get_benchmarks()[0].get_metadata()
         records = meta.get("mbobench_count_records", 0)
