@@ -41,7 +41,9 @@ def cmd_run(args: argparse.Namespace, config: dict | None = None) -> int:
     engines = args.engine or config["engines"]
     total = len(files) * (len(engines) + 2)  # the ceiling before the engines and after them
     if settings.interleave:  # all of a file's benchmarks at once, a process at a time
-        total = len(files) * settings.counts()[0]
+        from harness.measure.interleave import processes_and_values
+
+        total = len(files) * processes_and_values(settings)[0]
     with progress_bar(err) as progress:
         overall = progress.add_task("benchmarks", total=total, now="")
 

@@ -88,9 +88,11 @@ def _side_by_side(args: argparse.Namespace, config: dict, err) -> int:
             raise InputError(f"{path}: already exists (use --force to replace it)")
     for commit in commits:
         err.print(f"  {commit} {subject(repo, commit)}")
+    from harness.measure.interleave import processes_and_values
+
     with scratch() as work, progress_bar(err) as progress:
-        task = progress.add_task("benchmarks", total=len(suite.files) * settings.counts()[0],
-                                 now="")  # fmt: skip
+        processes = processes_and_values(settings)[0]
+        task = progress.add_task("benchmarks", total=len(suite.files) * processes, now="")
 
         def on_start(label: str):
             progress.update(task, now=label)

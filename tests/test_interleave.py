@@ -41,6 +41,22 @@ def test_the_paired_test_sees_a_shift_that_welch_cannot_see_through_drift():
     assert not stats.paired(a, [x * (1 + 0.002 * (-1) ** i) for i, x in enumerate(a)])[0]
 
 
+def test_the_paired_test_counts_processes_not_rounds():
+    # A/A, 3 processes of 10 rounds: the third process's side ran 10% slower throughout (a
+    # process's mode, seen on the 2-core VM), its rounds close to each other.
+    wobble = [1 + 0.004 * (-1) ** i for i in range(10)]
+    a = [[0.010] * 10 for _ in range(3)]
+    b = [[0.010 * w for w in wobble], [0.010 / w for w in wobble], [0.011 * w for w in wobble]]
+    assert stats.paired(sum(a, []), sum(b, []))[0]  # rounds as if independent: "significant"
+    assert not stats.paired_by_process(a, b)[0]  # one process of three: not
+    # 8% slower in each of 6 processes, whose modes spread 3%: found.
+    modes = [1.00, 1.03, 0.97, 1.02, 0.98, 1.01]
+    a6 = [[0.010] * 5 for _ in modes]
+    b6 = [[0.0108 * m * w for w in wobble[:5]] for m in modes]
+    found, t = stats.paired_by_process(a6, b6)
+    assert found and t > 0
+
+
 def test_run_interleave_measures_every_benchmark_of_a_file_in_one_job(data, tmp_path):
     out = tmp_path / "r.json"
     proc = mbobench("run", data, "--interleave", "--engine", "compiled", "--engine", "lockless",
@@ -61,6 +77,7 @@ def test_run_interleave_measures_every_benchmark_of_a_file_in_one_job(data, tmp_
 
     same = compare(result, result)
     assert {c.test for c in same.changes} == {"paired"} and not same.mixed
+    assert all(len(row.runs_s) == 2 for row in result.rows)  # tested over its processes
     # Against a baseline measured the usual way: Welch's test, and a warning row that says so.
     from harness.results.gate import DEFAULTS, evaluate
 

@@ -7,7 +7,8 @@ it (`benchmarks/drift.py` measured it). Interleaved, every side is a pass server
 for one pass at a time, in turn, in an order drawn anew every time, so that value i of every
 side spans the same seconds. Each side becomes one pyperf benchmark of the usual shape (a run
 per process, its values, its loops), marked with the job's id (`mbobench_interleaved`):
-`harness.results.compare` pairs the values of two benchmarks of one job round by round.
+`harness.results.compare` pairs two benchmarks of one job, each process's rounds together, and
+tests them over the processes.
 
 A side is an engine here, or an engine at a commit (a Python of the commit's environment, its
 worktree as the working directory). The loops a value are calibrated as pyperf does (doubled
@@ -37,10 +38,14 @@ from harness.errors import InputError, reported
 from harness.measure.prefix import SLOW_VALUES
 
 MIN_VALUE_S = 0.1  # pyperf's --min-time: a value is at least this long
-# Values a process (half of it with --fast), unless --values: the paired test's rounds. On a busy
-# 2-core VM a pass's time spreads 16% (rsd) and a value of 8 passes' ratio to its pair 7%: 30
-# rounds make the mean ratio's standard error about 1.3%, a fifth of the gate's 6% bound.
-VALUES = 10
+# Processes and values a process, unless --processes and --values. A side's process runs in a
+# mode of its own for seconds: on the 2-core VM the mean ratio of a process's rounds spread 4-6%
+# from process to process, when its own rounds gave it a standard error of 2-3%. So the paired
+# test is over processes (harness.results.stats.paired_by_process), and a job has many short
+# ones: A/A jobs of 6 processes of 5 rounds gave -1.6% .. +1.3% (3 jobs), where jobs of 3 of 10
+# (as many passes) gave -2.4% .. +3.2% (4 jobs) and the same code at +10.4% in one process.
+PROCESSES = {"fast": 3, "default": 6, "rigorous": 12}
+VALUES = 5
 
 
 @dataclass
@@ -107,9 +112,7 @@ def measure(path: Path, sides: list[Side], labels: dict[str, str], settings,
     returns when it is done."""
     import pyperf
 
-    processes, values = settings.counts()
-    if settings.values is None:
-        values = VALUES // 2 if settings.preset == "fast" else VALUES
+    processes, values = processes_and_values(settings)
     job = uuid.uuid4().hex[:12]
     order = random.Random()
     loops: dict[str, int] = {}
@@ -159,6 +162,12 @@ def measure(path: Path, sides: list[Side], labels: dict[str, str], settings,
         if done:
             done()
     return {key: pyperf.Benchmark(found) for key, found in runs.items()}
+
+
+def processes_and_values(settings) -> tuple[int, int]:
+    """Processes of an interleaved job, and values a process, by the settings' preset."""
+    processes = settings.processes or PROCESSES.get(settings.preset, PROCESSES["default"])
+    return processes, settings.values or VALUES
 
 
 def _calibrated(server: _Server) -> int:

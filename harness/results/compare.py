@@ -5,7 +5,8 @@ on the (file, engine) pairs both measured, when a file of one name is the same f
 in both; the pairs only one of them has are listed. A change that is significant but smaller
 than the noise bound (the machine's run-to-run spread, `max_slowdown` of the gate) is "within
 noise", neither faster nor slower. Two benchmarks of one interleaved job (`run --interleave`)
-are tested pass-round by round (the paired test); others by Welch's test.
+are paired: tested process by process (each process's mean ratio of its rounds; with a single
+process, round by round); others by Welch's test.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ class Change:
     significant: bool  # Welch's two-sample t-test at 95% (harness.results.stats), or paired
     t_score: float
     noise: float = NOISE  # a change smaller than this is within the machine's noise
-    test: str = "Welch"  # "paired": both of one interleaved job; "count", "none" (one value)
+    # "paired": both of one interleaved job, by process ("rounds": of one process, by round);
+    # "count"; "none" (one value each)
+    test: str = "Welch"
 
     @property
     def change(self) -> float:
@@ -68,7 +71,10 @@ class Comparison:
     def tests(self) -> str:
         """The significance tests the changes used, said as a sentence's start."""
         said = {"Welch": "Welch's t-test at 95%",
-                "paired": "a paired t-test at 95% (values of one interleaved job, round by round)",
+                "paired": "a paired t-test at 95% (one interleaved job: each process's mean "
+                          "ratio of its rounds)",
+                "rounds": "a paired t-test at 95% (one interleaved job of one process: round "
+                          "by round)",
                 "count": "counts (exact)", "none": "no test (one value)"}  # fmt: skip
         used = dict.fromkeys(c.test for c in self.changes) or {"Welch": None}
         return "; ".join(said[t] for t in used)
@@ -106,9 +112,12 @@ def compare(old: Result, new: Result, noise: float = NOISE) -> Comparison:
         if row.measure == "instructions":  # a count is exact: any change beyond the bound
             significant, t_score = abs(row.mean_s / before.mean_s - 1) > COUNT_NOISE, 0.0
             test = "count"
+        elif _paired(before, row) and len(row.runs_s) > 1:
+            significant, t_score = stats.paired_by_process(before.runs_s, row.runs_s)
+            test = "paired"
         elif _paired(before, row):
             significant, t_score = stats.paired(before.values_s, row.values_s)
-            test = "paired"
+            test = "rounds"
         elif len(before.values_s) > 1 and len(row.values_s) > 1:
             significant, t_score = stats.significant(before.values_s, row.values_s)
         else:
@@ -120,9 +129,11 @@ def compare(old: Result, new: Result, noise: float = NOISE) -> Comparison:
 
 
 def _paired(old: Row, new: Row) -> bool:
-    """Whether the two were measured in one interleaved job, value for value."""
+    """Whether the two were measured in one interleaved job, process for process and value for
+    value."""
     return bool(old.interleaved) and old.interleaved == new.interleaved and len(
-        old.values_s) == len(new.values_s) > 1  # fmt: skip
+        old.values_s) == len(new.values_s) > 1 and [len(r) for r in old.runs_s] == [
+        len(r) for r in new.runs_s]  # fmt: skip
 
 
 def _names(keys: set[tuple[str, str]]) -> list[str]:

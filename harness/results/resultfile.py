@@ -8,7 +8,7 @@ A file that is missing, not JSON, not pyperf's, or pyperf's but not mbobench's i
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import InputError
@@ -61,6 +61,7 @@ class Row:
     sha256: str | None = None  # of the data file
     interleaved: str | None = None  # the interleaved job it was measured in (interleave.py)
     steal: float | None = None  # the host's share of the CPU time meanwhile (measure/steal.py)
+    runs_s: list[list[float]] = field(default_factory=list)  # values_s, by pyperf process
 
     @property
     def events_per_s(self) -> float:
@@ -136,7 +137,9 @@ def load_result(path: Path) -> Result:
             file=Path(meta["mbobench_file"]).name, engine=meta["mbobench_engine"],
             name=bench.get_name(), events=events_of(bench), mean_s=bench.mean(),
             stdev_s=bench.stdev() if bench.get_nvalue() > 1 else 0.0,
-            values_s=list(bench.get_values()), digest=run_value(bench, "mbobench_digest"),
+            values_s=list(bench.get_values()),
+            runs_s=[list(run.values) for run in bench.get_runs() if run.values],
+            digest=run_value(bench, "mbobench_digest"),
             digest_ok=None if ok is None else ok == "yes",
             ceiling_events_per_s=float(meta["mbobench_ceiling_events_per_s"]),
             peak_rss=meta.get("mbobench_peak_rss"),

@@ -10,7 +10,11 @@ between them), so that no statistics library is needed.
 
 Timings measured interleaved (`harness.measure.interleave`: value i of each side in the same
 round) are paired: the test is then Student's one-sample t-test on the log of each round's
-ratio, whose spread is the rounds' own noise, not the machine's drift from round to round.
+ratio, whose spread is the rounds' own noise, not the machine's drift from round to round. The
+rounds of one process are not independent, though: each side's process runs in a mode of its
+own for seconds (on the 2-core VM the mean ratio of a process's rounds spread 4-6% from process
+to process, when the rounds of a process gave it a standard error of 2-3%), so with several
+processes the test is over the processes (`paired_by_process`): one mean log ratio each.
 """
 
 from __future__ import annotations
@@ -58,7 +62,19 @@ def significant(a: list[float], b: list[float]) -> tuple[bool, float]:
 def paired(a: list[float], b: list[float]) -> tuple[bool, float]:
     """Whether b differs from a at 95%, value by value (as many of each, >= 2, in the same
     order): the t statistic of the mean log ratio log(b_i / a_i)."""
-    logs = [math.log(y / x) for x, y in zip(a, b, strict=True)]
+    return _one_sample([math.log(y / x) for x, y in zip(a, b, strict=True)])
+
+
+def paired_by_process(a_runs: list[list[float]], b_runs: list[list[float]]) -> tuple[bool, float]:
+    """Whether b differs from a at 95%, process by process (as many processes, >= 2, each with
+    as many values of each in the same order): the t statistic of the processes' mean log
+    ratios, with one degree of freedom fewer than processes."""
+    return _one_sample([fmean(math.log(y / x) for x, y in zip(a, b, strict=True))
+                        for a, b in zip(a_runs, b_runs, strict=True)])  # fmt: skip
+
+
+def _one_sample(logs: list[float]) -> tuple[bool, float]:
+    """Whether the mean of `logs` (>= 2) differs from 0 at 95%, and Student's t statistic."""
     mean = fmean(logs)
     spread = math.sqrt(variance(logs) / len(logs))
     if spread == 0:
