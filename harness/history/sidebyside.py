@@ -6,8 +6,9 @@ measures each file once, with the reading ceiling and every engine at every comm
 one interleaved job (`harness.measure.interleave`): a pass server per side, run by the commit's
 Python in the commit's worktree, asked for its passes in turn. The machine's drift over the
 job then slows every commit alike, and `check HEAD.json --baseline BASE.json` pairs their values
-(each process's rounds, process by process). Each commit's result is an ordinary one (the ceiling, its engines, their
-digests held to the reference engine at that commit), as `run` alone writes it.
+(each process's rounds, process by process). Each commit's result is an ordinary one (the
+ceiling, its engines, their digests held to the reference engine at that commit), as `run` alone
+writes it.
 """
 
 from __future__ import annotations
