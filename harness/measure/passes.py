@@ -1,7 +1,7 @@
 """A pass server: one engine (or the reading ceiling) on one file, timing passes when asked.
 
 `python -m harness.measure.passes --engine NAME --input FILE` loads the engine and makes its
-warm-up (a whole untimed pass: `harness.measure.worker.prepare`, as a pyperf worker does), then
+warm-up (whole untimed passes: `harness.measure.worker.prepare`, as a pyperf worker does), then
 prints one JSON line, `{"ready": true, "slow": ..., "metadata": {...}}`. From then on each line
 it reads on stdin is a number N: it makes N whole passes over the file (open, read, decode,
 process), timed together with `perf_counter`, and prints one JSON line:
@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--chunk-records", type=int, default=0)  # 0: by format (reader.py)
     parser.add_argument("--strict", action="store_true")
     args = parser.parse_args()
-    args.records = 0  # the warm-up is a whole pass, whatever the engine's speed
+    args.records = 0  # the warm-up is whole passes, whatever the engine's speed
     try:
         job, metadata, slow = worker.prepare(args, {"mbobench_engine": args.engine,
                                                     "mbobench_file": args.input})  # fmt: skip
