@@ -4,6 +4,7 @@ git repository of a user's backtester (benchmarks/toyrepo.py) with one injected 
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -23,8 +24,13 @@ REGRESSION = 2  # the toy repository's first slower commit (of 4)
 
 
 def mbobench(*args: str, cwd: Path, store: Path) -> subprocess.CompletedProcess:
+    # Reading on the engine's own thread: a pass of a few milliseconds that reads ahead on the
+    # second core lost half its speed, at times, to a test running there (rsd 26-35%, and the
+    # same code measured 4.2M and 7.3M events/s), which hid a tenfold step among 4 points.
+    env = dict(os.environ, MBOBENCH_READ_AHEAD="0")
     return subprocess.run([sys.executable, "-m", "harness.cli", *args, "--store", str(store)],
-                          cwd=cwd, capture_output=True, text=True, timeout=900)  # fmt: skip
+                          cwd=cwd, capture_output=True, text=True, timeout=900,
+                          env=env)  # fmt: skip
 
 
 # --- change points ------------------------------------------------------------------------
