@@ -64,7 +64,10 @@ def test_a_count_is_repeatable(counted, tmp_path):
     for engine in ("ceiling", quick):
         first = load_result(counted["out"]).row("c.dbn.zst", engine).mean_s
         second = load_result(again).row("c.dbn.zst", engine).mean_s
-        assert second == first, engine
+        if engine == "ceiling":  # Python's hash seed fixed: the very same count
+            assert second == first
+        else:  # Rust's HashMap seeds its hashes at random: 10 instructions of 3.8M differed
+            assert abs(second / first - 1) < 1e-4, engine
 
 
 def scaled(source, out, factor: float):
