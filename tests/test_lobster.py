@@ -387,7 +387,7 @@ def test_a_delete_no_order_can_stand_for_is_an_error_with_the_book(tmp_path):
     assert said.startswith(f"{message_path}:2: a delete of order id 99") and "\n" not in said
     # Without the book file the messages are converted alone, and the id counted as unknown.
     out, counts = import_lobster(message_path, None, tmp_path / "y.dbn")
-    assert counts.unresolved == 1 and "1 ids left unknown" in counts.summary()
+    assert counts.unresolved == 1 and "1 id left unknown" in counts.summary()
 
 
 def test_an_execution_larger_than_its_order_converts_to_what_strict_accepts(tmp_path):

@@ -103,11 +103,16 @@ class LobsterCounts:
                        f"differed from the book file after {self.mismatched:,} of "
                        f"{self.compared:,} messages")  # fmt: skip
             parts.append(f"the rebuilt book {matched}")
-            parts.append(f"{self.seeded_levels} levels seeded, {self.revealed:,} sizes filled "
-                         f"in, {self.removed:,} taken out, {self.unseen_ids:,} unseen ids "
-                         f"resolved")  # fmt: skip
-        parts.append(f"{self.unresolved:,} ids left unknown")
+            parts.append(f"{_many(self.seeded_levels, 'level')} seeded, "
+                         f"{_many(self.revealed, 'size')} filled in, {self.removed:,} taken out, "
+                         f"{_many(self.unseen_ids, 'unseen id')} resolved")  # fmt: skip
+        parts.append(f"{_many(self.unresolved, 'id')} left unknown")
         return "; ".join(parts)
+
+
+def _many(count: int, noun: str) -> str:
+    """`count` and `noun`, plural unless one: "1 level", "3 levels"."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def import_lobster(
