@@ -135,9 +135,9 @@ def compare(old: Result, new: Result, noise: float = NOISE) -> Comparison:
 def _paired(old: Row, new: Row) -> bool:
     """Whether the two were measured in one interleaved job, process for process and value for
     value."""
-    return bool(old.interleaved) and old.interleaved == new.interleaved and len(
-        old.values_s) == len(new.values_s) > 1 and [len(r) for r in old.runs_s] == [
-        len(r) for r in new.runs_s]  # fmt: skip
+    shape = [len(run) for run in new.runs_s]
+    return (bool(old.interleaved) and old.interleaved == new.interleaved
+            and [len(run) for run in old.runs_s] == shape and sum(shape) > 1)  # fmt: skip
 
 
 def _names(keys: set[tuple[str, str]]) -> list[str]:

@@ -8,7 +8,7 @@ A file that is missing, not JSON, not pyperf's, or pyperf's but not mbobench's i
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import InputError
@@ -39,7 +39,7 @@ class Row:
     events: int
     mean_s: float  # seconds per pass over the file (pyperf's mean)
     stdev_s: float
-    values_s: list[float]
+    runs_s: list[list[float]]  # the values, by pyperf process (run)
     digest: str | None
     digest_ok: bool | None  # None: no baseline in the run
     ceiling_events_per_s: float
@@ -61,7 +61,11 @@ class Row:
     sha256: str | None = None  # of the data file
     interleaved: str | None = None  # the interleaved job it was measured in (interleave.py)
     steal: float | None = None  # the host's share of the CPU time meanwhile (measure/steal.py)
-    runs_s: list[list[float]] = field(default_factory=list)  # values_s, by pyperf process
+
+    @property
+    def values_s(self) -> list[float]:
+        """Every value, seconds (or instructions) a pass, as pyperf's `get_values` gives them."""
+        return [value for run in self.runs_s for value in run]
 
     @property
     def events_per_s(self) -> float:
@@ -137,7 +141,6 @@ def load_result(path: Path) -> Result:
             file=Path(meta["mbobench_file"]).name, engine=meta["mbobench_engine"],
             name=bench.get_name(), events=events_of(bench), mean_s=bench.mean(),
             stdev_s=bench.stdev() if bench.get_nvalue() > 1 else 0.0,
-            values_s=list(bench.get_values()),
             runs_s=[list(run.values) for run in bench.get_runs() if run.values],
             digest=run_value(bench, "mbobench_digest"),
             digest_ok=None if ok is None else ok == "yes",
