@@ -64,10 +64,10 @@ def test_a_count_is_repeatable(counted, tmp_path):
     for engine in ("ceiling", quick):
         first = load_result(counted["out"]).row("c.dbn.zst", engine).mean_s
         second = load_result(again).row("c.dbn.zst", engine).mean_s
-        if engine == "ceiling":  # Python's hash seed fixed: the very same count
-            assert second == first
-        else:  # Rust's HashMap seeds its hashes at random: 10 instructions of 3.8M differed
-            assert abs(second / first - 1) < 1e-4, engine
+        # Within 0.01%, a tenth of what the environment's size moved: on a fresh clone the
+        # ceiling's count differed by 16 instructions of 2.9M, and a Rust engine's (its HashMap
+        # seeds its hashes at random) by 10 of 3.8M.
+        assert abs(second / first - 1) < 1e-4, engine
 
 
 def scaled(source, out, factor: float):
