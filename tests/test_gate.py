@@ -56,6 +56,9 @@ def test_check_passes_then_fails_on_a_significant_slowdown(results, tmp_path):
     cfg = config(tmp_path, "max_slowdown = 0.10\ndigest = true\n")
     same = mbobench("check", results["a2"], "--baseline", results["a"], "--config", cfg)
     assert same.returncode == 0, same.stdout + same.stderr
+    # Where they came from, the TOML table's name not taken for markup (the caption may wrap).
+    said = " ".join(same.stdout.split())
+    assert f"thresholds: {cfg} [tool.mbobench.thresholds], over mbobench's defaults" in said
     summary = tmp_path / "summary.md"
     env = dict(os.environ, GITHUB_STEP_SUMMARY=str(summary))
     slow = mbobench("check", results["slow"], "--baseline", results["a"], "--config", cfg, env=env)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from harness.results.resultfile import Result
@@ -162,7 +163,8 @@ def compare_table(comparison, title: str) -> Table:
 
 def check_table(checks: list, title: str, source: str) -> Table:
     """Every threshold checked: what, against what, measured, margin, pass, FAIL or warn."""
-    table = Table(title=title, title_justify="left", caption=f"thresholds: {source}",
+    # The source names a TOML table in brackets, which rich would take for markup.
+    table = Table(title=title, title_justify="left", caption=f"thresholds: {escape(source)}",
                   caption_justify="left")  # fmt: skip
     for name in ("check", "file / engine", "threshold", "measured", "margin", ""):
         table.add_column(name, overflow="fold")
