@@ -99,6 +99,7 @@ def test_max_instructions_increase(counted, tmp_path):
     assert "+2.00% instructions/event" in failed[0]
     ok = mbobench("check", same, "--baseline", counted["out"], cwd=tmp_path)
     assert ok.returncode == 0, ok.stdout
+    assert "│ max_instructions_increase │" in ok.stdout  # the rule's name whole, in 120 columns
     cfg = tmp_path / "gate.toml"
     cfg.write_text("[tool.mbobench.thresholds]\nmax_instructions_increase = { lockless = 0.03 }\n")
     assert mbobench("check", more, "--baseline", counted["out"], "--config", cfg).returncode == 0

@@ -166,8 +166,11 @@ def check_table(checks: list, title: str, source: str) -> Table:
     # The source names a TOML table in brackets, which rich would take for markup.
     table = Table(title=title, title_justify="left", caption=f"thresholds: {escape(source)}",
                   caption_justify="left")  # fmt: skip
+    # A rule's name whole (the other columns fold instead): a CI log of 120 columns had cut
+    # max_instructions_increase in two.
+    rule_width = max((len(c.rule) for c in checks), default=0)
     for name in ("check", "file / engine", "threshold", "measured", "margin", ""):
-        table.add_column(name, overflow="fold")
+        table.add_column(name, overflow="fold", min_width=rule_width if name == "check" else None)
     for c in checks:
         mark = "[yellow]warn[/]" if c.warning else "[green]pass[/]" if c.passed else "[red]FAIL[/]"
         table.add_row(c.rule, c.subject, c.threshold, c.measured, c.margin, mark)
